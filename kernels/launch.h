@@ -1,0 +1,80 @@
+// launch.h — the single C interface between the Rust crate and the CUDA kernels.
+//
+// Everything here is mechanism: each launcher runs exactly the kernel it is asked for, on the stream
+// it is given, and returns the cudaError_t of the launch (cudaGetLastError right after it). All
+// policy (argument validation, path and configuration choice, workspace sizing) lives in Rust
+// (src/dispatch.rs, src/capi.rs); launchers trust their arguments. src/kernels.rs mirrors this file.
+//
+// Weight layout read by every kernel: docs/LAYOUT.md ("packed layout v1").
+#ifndef W4A16_KERNELS_LAUNCH_H
+#define W4A16_KERNELS_LAUNCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cuda_runtime_api.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Activation / scale / zero / bias / output element type. Values match w4a16_dtype_t.
+enum { W4A16K_FP16 = 0, W4A16K_BF16 = 1 };
+
+// One product C[M,N] = A[M,K] · Wᵀ (+ bias), W dequantized as (q - 8) · s[g][n] (+ z[g][n]).
+// All pointers are device pointers, 16-byte aligned (checked in Rust). Dimensions were validated:
+// N % 64 == 0, K % 64 == 0, K % group_size == 0, group_size ∈ {32, 64, 128} or == K, lda >= K,
+// ldc >= N, lda % 8 == 0, ldc % 8 == 0, M >= 1.
+typedef struct w4a16k_gemm_args {
+  const void* a;          // [M, lda] row-major, dtype
+  int64_t lda;            // elements
+  const void* packed_w;   // packed layout v1: [N, K/2] bytes, signed int4 (q ^ 8), low nibble = even k
+  const void* scales;     // [K / group_size, N] row-major, dtype
+  const void* zeros;      // [K / group_size, N] row-major, dtype, additive; NULL = none
+  const void* bias;       // [N], dtype; NULL = none
+  void* c;                // [M, ldc] row-major, dtype
+  int64_t ldc;            // elements
+  int64_t m, n, k;
+  int32_t group_size;     // 32, 64, 128, or K (per-channel)
+  int32_t dtype;          // W4A16K_FP16 or W4A16K_BF16
+  int32_t config;         // kernel-family specific variant id; 0 = the family's default
+  int32_t split_k;        // >= 1; > 1 only where the family supports it (reduction via workspace)
+  void* workspace;        // device scratch (may be NULL when workspace_bytes == 0)
+  size_t workspace_bytes;
+} w4a16k_gemm_args;
+
+// CUDA-core GEMV family (kernels/gemv): any M, tuned for M <= 16.
+cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t stream);
+// Workspace the GEMV family needs for this problem (0 when split_k == 1).
+size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k);
+
+// Tensor-core (mma.sync) family (kernels/mma): any M, for larger M.
+cudaError_t w4a16k_mma(const w4a16k_gemm_args* args, cudaStream_t stream);
+
+// Plain weights [N, K/2] (unsigned q, low nibble = even k) -> packed layout v1, on the device.
+cudaError_t w4a16k_pack(const uint8_t* plain, uint8_t* packed, int64_t n, int64_t k,
+                        cudaStream_t stream);
+
+// Device queries (through the statically linked runtime: these return an error, never crash,
+// on a machine without a GPU or a driver).
+typedef struct w4a16k_device_info {
+  char name[256];
+  int32_t cc_major, cc_minor;
+  int32_t sm_count;
+  int64_t l2_bytes;
+  int64_t global_mem_bytes;
+  int32_t max_smem_per_block_optin;
+} w4a16k_device_info;
+
+cudaError_t w4a16k_device_count(int32_t* count);
+cudaError_t w4a16k_get_device_info(int32_t device, w4a16k_device_info* out);
+cudaError_t w4a16k_current_device(int32_t* device);
+cudaError_t w4a16k_set_device(int32_t device);
+const char* w4a16k_error_name(cudaError_t err);
+const char* w4a16k_error_string(cudaError_t err);
+int32_t w4a16k_runtime_version(void);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // W4A16_KERNELS_LAUNCH_H

@@ -1,0 +1,576 @@
+//! The C API: every exported `w4a16_*` function. Each one is a thin wrapper that checks its
+//! pointers and sizes, converts to the Rust types, calls the engine or the host tools inside
+//! `catch_unwind`, and turns the result into a status (+ the thread-local message).
+//!
+//! Thread safety: a handle may be shared by any number of threads once created; `w4a16_destroy`
+//! must not race with other calls on the same handle. Functions without a handle are reentrant.
+
+#![allow(non_camel_case_types)]
+// The C API takes raw pointers from C callers; every one is checked before use.
+#![allow(clippy::missing_safety_doc)]
+
+use crate::dispatch::{Path, Reason};
+use crate::engine::{self, Handle, Operands};
+use crate::error::{last_error_ptr, set_last_error, Error, Result, Status};
+use crate::types::{Dtype, WeightDesc};
+use crate::{device, import, pack, quant};
+use std::ffi::{c_char, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub use crate::error::w4a16_status_t;
+
+/// Activation element type (also the type of scales, zeros, bias and the output).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum w4a16_dtype_t {
+    /// IEEE half precision.
+    W4A16_DTYPE_FP16 = 0,
+    /// bfloat16.
+    W4A16_DTYPE_BF16 = 1,
+}
+
+/// Kernel family reported by w4a16_plan.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum w4a16_path_t {
+    /// CUDA-core GEMV that streams the packed weights (decode-sized M).
+    W4A16_PATH_GEMV = 0,
+    /// Tensor-core GEMM (prefill-sized M).
+    W4A16_PATH_TENSOR_CORE = 1,
+}
+
+/// Why w4a16_plan chose its configuration.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum w4a16_plan_reason_t {
+    /// The built-in rule; no measurement exists for this problem.
+    W4A16_PLAN_HEURISTIC = 0,
+    /// A measured tuning-table entry.
+    W4A16_PLAN_TUNED = 1,
+    /// An override (W4A16_FORCE_PATH) for debugging and tests.
+    W4A16_PLAN_FORCED = 2,
+}
+
+/// The weight side of a product, fixed when the weights are packed. Fill it with
+/// w4a16_desc_init (which sets struct_size); the struct may grow in later minor versions, and
+/// struct_size tells the library which version the caller was built with.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct w4a16_problem_desc_t {
+    /// sizeof(w4a16_problem_desc_t) as the caller was compiled with.
+    pub struct_size: u32,
+    /// A w4a16_dtype_t value: the type of A, scales, zeros, bias and C.
+    pub dtype: i32,
+    /// Output features (rows of W): a positive multiple of 64, at most 2^20.
+    pub n: i64,
+    /// Input features (columns of W): a positive multiple of 64 and of group_size, at most 2^20.
+    pub k: i64,
+    /// Weights per scale along K: 32, 64, 128, or K (one scale per output channel).
+    pub group_size: i32,
+    /// 1: dequantize as (q - 8)·s + z with additive zeros z; 0: (q - 8)·s.
+    pub has_zeros: i32,
+}
+
+/// What w4a16_gemm would do for a problem and M. Set struct_size = sizeof(w4a16_plan_t) first.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct w4a16_plan_t {
+    /// sizeof(w4a16_plan_t) as the caller was compiled with (set by the caller).
+    pub struct_size: u32,
+    /// A w4a16_path_t value.
+    pub path: i32,
+    /// 1 when path is W4A16_PATH_GEMV (the seed's `used_gemv`).
+    pub used_gemv: i32,
+    /// A w4a16_plan_reason_t value.
+    pub reason: i32,
+    /// Number of K splits (1 = none).
+    pub split_k: i32,
+    /// Family-specific configuration id.
+    pub config_id: i32,
+    /// Workspace bytes this call needs (w4a16_workspace_size covers every M up to a bound).
+    pub workspace_bytes: u64,
+    /// Configuration name, NUL-terminated.
+    pub config_name: [c_char; 64],
+    /// Why this configuration, in words, NUL-terminated.
+    pub explanation: [c_char; 192],
+}
+
+/// Opaque per-device library state.
+pub struct w4a16_handle {
+    inner: Handle,
+}
+
+/// Handle to the library state of one GPU; create with w4a16_create.
+pub type w4a16_handle_t = *mut w4a16_handle;
+
+/// Runs `body` with panics caught; records the message of a failure for w4a16_last_error.
+/// The success path touches nothing (no allocation): the last error keeps the last failure.
+fn guard(body: impl FnOnce() -> Result<()>) -> w4a16_status_t {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => Status::W4A16_STATUS_SUCCESS,
+        Ok(Err(e)) => {
+            set_last_error(&e.message);
+            e.status
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            set_last_error(&format!("internal error (caught panic): {what}"));
+            Status::W4A16_STATUS_INTERNAL
+        }
+    }
+}
+
+fn non_null<'a, T>(name: &str, p: *const T) -> Result<&'a T> {
+    // SAFETY: the caller promises p points to a valid T when it is not NULL.
+    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid(format!("{name} is NULL")))
+}
+
+fn out_ptr<'a, T>(name: &str, p: *mut T) -> Result<&'a mut T> {
+    // SAFETY: as for non_null, for an output.
+    unsafe { p.as_mut() }.ok_or_else(|| Error::invalid(format!("{name} is NULL")))
+}
+
+fn handle_ref<'a>(h: w4a16_handle_t) -> Result<&'a Handle> {
+    Ok(&non_null("handle", h as *const w4a16_handle)?.inner)
+}
+
+fn to_usize(name: &str, v: i64) -> Result<usize> {
+    usize::try_from(v).map_err(|_| Error::invalid(format!("{name}={v} is negative")))
+}
+
+/// Validates a C descriptor and converts it.
+fn weight_desc(desc: *const w4a16_problem_desc_t) -> Result<WeightDesc> {
+    let d = non_null("desc", desc)?;
+    let v0 = std::mem::size_of::<w4a16_problem_desc_t>() as u32;
+    if d.struct_size < v0 {
+        return Err(Error::invalid(format!(
+            "desc->struct_size={} is smaller than sizeof(w4a16_problem_desc_t)={v0} (use w4a16_desc_init)",
+            d.struct_size
+        )));
+    }
+    let dtype = Dtype::from_code(d.dtype).ok_or_else(|| {
+        Error::invalid(format!("desc->dtype={} is not a w4a16_dtype_t (0 = fp16, 1 = bf16)", d.dtype))
+    })?;
+    let has_zeros = match d.has_zeros {
+        0 => false,
+        1 => true,
+        v => return Err(Error::invalid(format!("desc->has_zeros={v} must be 0 or 1"))),
+    };
+    let group = usize::try_from(d.group_size)
+        .map_err(|_| Error::invalid(format!("desc->group_size={} is negative", d.group_size)))?;
+    WeightDesc::new(dtype, to_usize("desc->n", d.n)?, to_usize("desc->k", d.k)?, group, has_zeros)
+        .map_err(|m| Error::invalid(format!("desc: {m}")))
+}
+
+/// Borrows `len` elements at `p` (host memory) after a NULL check.
+fn host_slice<'a, T>(name: &str, p: *const T, len: usize) -> Result<&'a [T]> {
+    if p.is_null() {
+        return Err(Error::invalid(format!("{name} is NULL")));
+    }
+    if (p as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::invalid(format!("{name}={p:p} is not aligned for its element type")));
+    }
+    // SAFETY: the caller promises `len` readable elements (documented size).
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+fn host_slice_mut<'a, T>(name: &str, p: *mut T, len: usize) -> Result<&'a mut [T]> {
+    if p.is_null() {
+        return Err(Error::invalid(format!("{name} is NULL")));
+    }
+    if (p as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(Error::invalid(format!("{name}={p:p} is not aligned for its element type")));
+    }
+    // SAFETY: the caller promises `len` writable elements (documented size).
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
+}
+
+fn check_buffer_bytes(name: &str, given: usize, need: usize) -> Result<()> {
+    if given < need {
+        return Err(Error::invalid(format!("{name}={given} bytes but {need} are needed")));
+    }
+    Ok(())
+}
+
+fn copy_cstr(dst: &mut [c_char], s: &str) {
+    let n = s.len().min(dst.len() - 1);
+    for (d, b) in dst.iter_mut().zip(s.as_bytes()[..n].iter()) {
+        *d = *b as c_char;
+    }
+    dst[n] = 0;
+}
+
+/// Library version as major * 10000 + minor * 100 + patch (compare with W4A16_VERSION).
+#[no_mangle]
+pub extern "C" fn w4a16_version() -> u32 {
+    crate::VERSION_ENCODED
+}
+
+/// Static NUL-terminated description of a status value (a w4a16_status_t); never NULL.
+#[no_mangle]
+pub extern "C" fn w4a16_status_string(status: i32) -> *const c_char {
+    use Status::*;
+    let all = [
+        W4A16_STATUS_SUCCESS,
+        W4A16_STATUS_INVALID_ARGUMENT,
+        W4A16_STATUS_NOT_SUPPORTED,
+        W4A16_STATUS_NO_DEVICE,
+        W4A16_STATUS_CUDA_ERROR,
+        W4A16_STATUS_OUT_OF_MEMORY,
+        W4A16_STATUS_INTERNAL,
+        W4A16_STATUS_WORKSPACE_TOO_SMALL,
+        W4A16_STATUS_WRONG_DEVICE,
+    ];
+    match all.iter().find(|s| **s as i32 == status) {
+        Some(s) => s.as_cstr().as_ptr(),
+        None => c"unknown status".as_ptr(),
+    }
+}
+
+/// Message of the most recent failed call on this thread, naming the argument and value
+/// ("" if none failed yet). Valid until the next failing call on this thread; never NULL.
+#[no_mangle]
+pub extern "C" fn w4a16_last_error() -> *const c_char {
+    last_error_ptr()
+}
+
+/// Number of visible CUDA devices. NO_DEVICE (count = 0) without a driver or a GPU.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_device_count(count: *mut i32) -> w4a16_status_t {
+    guard(|| {
+        let out = out_ptr("count", count)?;
+        *out = 0;
+        *out = device::device_count()?;
+        Ok(())
+    })
+}
+
+/// Fills a descriptor (and its struct_size) and validates it: INVALID_ARGUMENT names the
+/// offending field (e.g. "K=1000 is not a multiple of 64").
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_desc_init(
+    desc: *mut w4a16_problem_desc_t,
+    dtype: i32,
+    n: i64,
+    k: i64,
+    group_size: i32,
+    has_zeros: i32,
+) -> w4a16_status_t {
+    guard(|| {
+        let d = out_ptr("desc", desc)?;
+        *d = w4a16_problem_desc_t {
+            struct_size: std::mem::size_of::<w4a16_problem_desc_t>() as u32,
+            dtype,
+            n,
+            k,
+            group_size,
+            has_zeros,
+        };
+        weight_desc(d).map(|_| ())
+    })
+}
+
+/// Creates a handle for CUDA device `device`. NO_DEVICE without a driver/GPU; NOT_SUPPORTED on a
+/// GPU this build has no kernels for (it targets sm_90a: H100/H200). `*handle` is NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_create(device: i32, handle: *mut w4a16_handle_t) -> w4a16_status_t {
+    guard(|| {
+        let out = out_ptr("handle", handle)?;
+        *out = std::ptr::null_mut();
+        let inner = Handle::new(device)?;
+        *out = Box::into_raw(Box::new(w4a16_handle { inner }));
+        Ok(())
+    })
+}
+
+/// Destroys a handle (NULL is accepted and ignored). No call may use it concurrently or after.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_destroy(handle: w4a16_handle_t) -> w4a16_status_t {
+    guard(|| {
+        if !handle.is_null() {
+            // SAFETY: created by Box::into_raw in w4a16_create; the caller gives it up.
+            drop(unsafe { Box::from_raw(handle) });
+        }
+        Ok(())
+    })
+}
+
+/// Bytes of the packed weights (packed layout v1: N·K/2) for `desc`.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_packed_weight_bytes(
+    desc: *const w4a16_problem_desc_t,
+    bytes: *mut usize,
+) -> w4a16_status_t {
+    guard(|| {
+        let out = out_ptr("bytes", bytes)?;
+        *out = weight_desc(desc)?.weight_bytes();
+        Ok(())
+    })
+}
+
+/// Packs plain weights on the device, asynchronously on `stream` (a cudaStream_t; NULL = default).
+/// `plain_qweight`: device [N, K/2] bytes, unsigned q in 0..15, low nibble = even k.
+/// `packed_out`: device buffer of w4a16_packed_weight_bytes bytes. Both 16-byte aligned.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_pack_weights(
+    handle: w4a16_handle_t,
+    desc: *const w4a16_problem_desc_t,
+    plain_qweight: *const c_void,
+    packed_out: *mut c_void,
+    stream: *mut c_void,
+) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        let w = weight_desc(desc)?;
+        // SAFETY: device pointers of the documented sizes (caller's contract).
+        unsafe { h.pack(&w, plain_qweight, packed_out, stream) }
+    })
+}
+
+/// Packs plain weights on the host (no GPU needed): same bytes as w4a16_pack_weights.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_pack_weights_host(
+    desc: *const w4a16_problem_desc_t,
+    plain_qweight: *const u8,
+    plain_bytes: usize,
+    packed_out: *mut u8,
+    packed_bytes: usize,
+) -> w4a16_status_t {
+    guard(|| {
+        let w = weight_desc(desc)?;
+        let need = w.weight_bytes();
+        check_buffer_bytes("plain_bytes", plain_bytes, need)?;
+        check_buffer_bytes("packed_bytes", packed_bytes, need)?;
+        let plain = host_slice("plain_qweight", plain_qweight, need)?;
+        let packed = host_slice_mut("packed_out", packed_out, need)?;
+        pack::pack_host(&w, plain, packed).map_err(Error::invalid)
+    })
+}
+
+/// Inverse of w4a16_pack_weights_host: packed layout v1 → plain [N, K/2].
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_unpack_weights_host(
+    desc: *const w4a16_problem_desc_t,
+    packed: *const u8,
+    packed_bytes: usize,
+    plain_out: *mut u8,
+    plain_bytes: usize,
+) -> w4a16_status_t {
+    guard(|| {
+        let w = weight_desc(desc)?;
+        let need = w.weight_bytes();
+        check_buffer_bytes("packed_bytes", packed_bytes, need)?;
+        check_buffer_bytes("plain_bytes", plain_bytes, need)?;
+        let src = host_slice("packed", packed, need)?;
+        let dst = host_slice_mut("plain_out", plain_out, need)?;
+        pack::unpack_host(&w, src, dst).map_err(Error::invalid)
+    })
+}
+
+/// Quantizes float weights on the host. `weights`: [N, K] row-major f32. Writes `plain_out`
+/// ([N, K/2] bytes), `scales_out` ([K/group, N] of desc->dtype) and, when desc->has_zeros,
+/// `zeros_out` (same shape; must be NULL otherwise). Symmetric: scale = absmax/7.5 per group;
+/// with zeros: min/max affine (docs/API.md).
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_quantize_host(
+    desc: *const w4a16_problem_desc_t,
+    weights: *const f32,
+    plain_out: *mut u8,
+    scales_out: *mut c_void,
+    zeros_out: *mut c_void,
+) -> w4a16_status_t {
+    guard(|| {
+        let w = weight_desc(desc)?;
+        check_zeros_out(&w, zeros_out)?;
+        let src = host_slice("weights", weights, w.n * w.k)?;
+        let plain = host_slice_mut("plain_out", plain_out, w.weight_bytes())?;
+        let scales = host_slice_mut("scales_out", scales_out as *mut u16, w.scale_elems())?;
+        let q = quant::quantize(&w, src).map_err(Error::invalid)?;
+        write_quantized(&w, &q, plain, scales, zeros_out)
+    })
+}
+
+/// Imports a GPTQ checkpoint tensor set on the host into the plain layout + additive zeros.
+/// `qweight`: int32 [K/8, N]; `qzeros`: int32 [K/group, N/8] (NULL for symmetric checkpoints;
+/// must match desc->has_zeros); `scales`: [K/group, N] of desc->dtype. `zero_offset`: 1 for
+/// checkpoints that store zero-1 (the original GPTQ format), 0 for those that store the zero.
+/// Outputs as w4a16_quantize_host. Act-order (g_idx) checkpoints are not supported.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_import_gptq_host(
+    desc: *const w4a16_problem_desc_t,
+    qweight: *const i32,
+    qzeros: *const i32,
+    scales: *const c_void,
+    zero_offset: i32,
+    plain_out: *mut u8,
+    zeros_out: *mut c_void,
+) -> w4a16_status_t {
+    guard(|| {
+        let w = weight_desc(desc)?;
+        check_zeros_out(&w, zeros_out)?;
+        let qw = host_slice("qweight", qweight, w.k / 8 * w.n)?;
+        let qz = if qzeros.is_null() {
+            None
+        } else {
+            Some(host_slice("qzeros", qzeros, w.groups() * w.n / 8)?)
+        };
+        let s = host_slice("scales", scales as *const u16, w.scale_elems())?;
+        let plain = host_slice_mut("plain_out", plain_out, w.weight_bytes())?;
+        let q = import::import_gptq(&w, qw, qz, s, zero_offset).map_err(Error::invalid)?;
+        write_quantized(&w, &q, plain, &mut [], zeros_out)
+    })
+}
+
+/// Imports an AWQ checkpoint tensor set on the host. `qweight`: int32 [K, N/8] in AWQ's nibble
+/// order; `qzeros`: int32 [K/group, N/8]; `scales`: [K/group, N]. desc->has_zeros must be 1.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_import_awq_host(
+    desc: *const w4a16_problem_desc_t,
+    qweight: *const i32,
+    qzeros: *const i32,
+    scales: *const c_void,
+    plain_out: *mut u8,
+    zeros_out: *mut c_void,
+) -> w4a16_status_t {
+    guard(|| {
+        let w = weight_desc(desc)?;
+        check_zeros_out(&w, zeros_out)?;
+        let qw = host_slice("qweight", qweight, w.k * w.n / 8)?;
+        let qz = host_slice("qzeros", qzeros, w.groups() * w.n / 8)?;
+        let s = host_slice("scales", scales as *const u16, w.scale_elems())?;
+        let plain = host_slice_mut("plain_out", plain_out, w.weight_bytes())?;
+        let q = import::import_awq(&w, qw, qz, s).map_err(Error::invalid)?;
+        write_quantized(&w, &q, plain, &mut [], zeros_out)
+    })
+}
+
+fn check_zeros_out(w: &WeightDesc, zeros_out: *mut c_void) -> Result<()> {
+    match (w.has_zeros, zeros_out.is_null()) {
+        (true, true) => Err(Error::invalid("zeros_out is NULL but desc->has_zeros=1")),
+        (false, false) => Err(Error::invalid("zeros_out is not NULL but desc->has_zeros=0")),
+        _ => Ok(()),
+    }
+}
+
+/// Copies a quantization result to the caller's buffers (scales only when `scales` is non-empty).
+fn write_quantized(
+    w: &WeightDesc,
+    q: &quant::Quantized,
+    plain: &mut [u8],
+    scales: &mut [u16],
+    zeros_out: *mut c_void,
+) -> Result<()> {
+    plain.copy_from_slice(&q.q_plain);
+    if !scales.is_empty() {
+        scales.copy_from_slice(&q.scales);
+    }
+    if let (Some(z), false) = (&q.zeros, zeros_out.is_null()) {
+        host_slice_mut("zeros_out", zeros_out as *mut u16, w.scale_elems())?.copy_from_slice(z);
+    }
+    Ok(())
+}
+
+/// Device scratch bytes that any w4a16_gemm call with 1 <= M <= max_m needs for `desc`.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_workspace_size(
+    handle: w4a16_handle_t,
+    desc: *const w4a16_problem_desc_t,
+    max_m: i64,
+    bytes: *mut usize,
+) -> w4a16_status_t {
+    guard(|| {
+        let out = out_ptr("bytes", bytes)?;
+        let h = handle_ref(handle)?;
+        let w = weight_desc(desc)?;
+        *out = h.workspace_size(&w, to_usize("max_m", max_m)?)?;
+        Ok(())
+    })
+}
+
+/// C[M, N] = A[M, K] · Wᵀ (+ bias), asynchronously on `stream` (a cudaStream_t; NULL = default).
+/// No allocation, no synchronization: capturable in a CUDA graph. All pointers are device
+/// pointers, 16-byte aligned. A: [M, lda] (lda >= K, multiple of 8), packed_w: from
+/// w4a16_pack_weights, scales/zeros: [K/group, N] (zeros NULL unless desc->has_zeros), bias: [N]
+/// or NULL, C: [M, ldc] (ldc >= N, multiple of 8), all of desc->dtype. workspace: at least
+/// w4a16_workspace_size bytes for this M (NULL when that is 0). fp32 accumulation.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_gemm(
+    handle: w4a16_handle_t,
+    desc: *const w4a16_problem_desc_t,
+    a: *const c_void,
+    lda: i64,
+    packed_w: *const c_void,
+    scales: *const c_void,
+    zeros: *const c_void,
+    bias: *const c_void,
+    c: *mut c_void,
+    ldc: i64,
+    m: i64,
+    workspace: *mut c_void,
+    workspace_bytes: usize,
+    stream: *mut c_void,
+) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        let w = weight_desc(desc)?;
+        let ops = Operands {
+            a,
+            lda: to_usize("lda", lda)?,
+            packed_w,
+            scales,
+            zeros,
+            bias,
+            c,
+            ldc: to_usize("ldc", ldc)?,
+            m: to_usize("M", m)?,
+            workspace,
+            workspace_bytes,
+        };
+        // SAFETY: device pointers of the documented sizes (caller's contract); checked for
+        // NULL, alignment and consistency by the engine before any launch.
+        unsafe { h.gemm(&w, &ops, stream) }
+    })
+}
+
+/// Says which path and configuration w4a16_gemm would use for this problem and M, why, and the
+/// workspace it needs. `plan->struct_size` must be set to sizeof(w4a16_plan_t) by the caller.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_plan(
+    handle: w4a16_handle_t,
+    desc: *const w4a16_problem_desc_t,
+    m: i64,
+    plan: *mut w4a16_plan_t,
+) -> w4a16_status_t {
+    guard(|| {
+        let out = out_ptr("plan", plan)?;
+        let v0 = std::mem::size_of::<w4a16_plan_t>() as u32;
+        if out.struct_size < v0 {
+            return Err(Error::invalid(format!(
+                "plan->struct_size={} is smaller than sizeof(w4a16_plan_t)={v0}; set it before the call",
+                out.struct_size
+            )));
+        }
+        let h = handle_ref(handle)?;
+        let w = weight_desc(desc)?;
+        let m = to_usize("M", m)?;
+        engine::check_m(m)?;
+        let choice = h.choose(&w, m);
+        out.path = choice.path.code();
+        out.used_gemv = (choice.path == Path::Gemv) as i32;
+        out.reason = match choice.reason {
+            Reason::Heuristic => w4a16_plan_reason_t::W4A16_PLAN_HEURISTIC,
+            Reason::Tuned => w4a16_plan_reason_t::W4A16_PLAN_TUNED,
+            Reason::Forced => w4a16_plan_reason_t::W4A16_PLAN_FORCED,
+        } as i32;
+        out.split_k = choice.split_k;
+        out.config_id = choice.config;
+        out.workspace_bytes = choice.workspace_bytes(&w, m) as u64;
+        copy_cstr(&mut out.config_name, &choice.config_name());
+        copy_cstr(&mut out.explanation, &choice.explain(m));
+        Ok(())
+    })
+}
