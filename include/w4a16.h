@@ -20,37 +20,15 @@
 /** Encoded as w4a16_version() returns it: major * 10000 + minor * 100 + patch. */
 #define W4A16_VERSION (W4A16_VERSION_MAJOR * 10000 + W4A16_VERSION_MINOR * 100 + W4A16_VERSION_PATCH)
 
-/**
- * major * 10000 + minor * 100 + patch, as `w4a16_version()` returns it.
- */
-#define VERSION_ENCODED (((VERSION_MAJOR * 10000) + (VERSION_MINOR * 100)) + VERSION_PATCH)
+/** Device pointers passed to w4a16_gemm / w4a16_pack_weights must be aligned to this many bytes. */
+#define W4A16_POINTER_ALIGNMENT 16
+/** lda and ldc must be multiples of this many elements. */
+#define W4A16_LD_MULTIPLE 8
+/** Largest M of one w4a16_gemm call. */
+#define W4A16_MAX_M (1 << 22)
+/** Largest N or K. */
+#define W4A16_MAX_DIM (1 << 20)
 
-/**
- * Largest M for which the heuristic prefers the GEMV. A guess until the tuner (issue: dispatch)
- * measures the crossover per shape and GPU.
- */
-#define GEMV_MAX_M 16
-
-/**
- * Device pointers must be aligned to this many bytes (16-byte vector loads and stores).
- */
-#define POINTER_ALIGNMENT 16
-
-/**
- * Leading dimensions must be multiples of this many elements (16 bytes of fp16/bf16).
- */
-#define LD_MULTIPLE 8
-
-/**
- * Largest M accepted by one call.
- */
-#define MAX_M (1 << 22)
-
-/**
- * Largest N or K accepted: keeps every element offset of A, W, C well inside i64 and
- * per-row offsets inside i32 where kernels use them.
- */
-#define MAX_DIM (1 << 20)
 
 /**
  * Result of every `w4a16_*` call. The values are fixed: new codes are only ever appended.
@@ -264,24 +242,6 @@ typedef struct {
   int32_t max_smem_per_block_optin;
 } DeviceInfo;
 
-/**
- * AWQ's packing order: nibble slot `p` (bits 4p..4p+3) of each int32 holds column
- * `8j + AWQ_PACK_ORDER[p]` of its group of 8 output channels (AutoAWQ `order_map`).
- */
-#define AWQ_PACK_ORDER { 0, 2, 4, 6, 1, 3, 5, 7, }
-
-#define CUDA_SUCCESS 0
-
-#define CUDA_ERROR_MEMORY_ALLOCATION 2
-
-#define CUDA_ERROR_INSUFFICIENT_DRIVER 35
-
-#define CUDA_ERROR_NO_DEVICE 100
-
-#define CUDA_ERROR_STUB_LIBRARY 34
-
-#define CUDA_ERROR_INVALID_DEVICE 101
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -366,7 +326,7 @@ w4a16_status_t w4a16_unpack_weights_host(const w4a16_problem_desc_t *desc,
 /**
  * Quantizes float weights on the host. `weights`: [N, K] row-major f32. Writes `plain_out`
  * ([N, K/2] bytes), `scales_out` ([K/group, N] of desc->dtype) and, when desc->has_zeros,
- * `zeros_out` (same shape; must be NULL otherwise). Symmetric: scale = absmax/7 per group;
+ * `zeros_out` (same shape; must be NULL otherwise). Symmetric: scale = absmax/7.5 per group;
  * with zeros: min/max affine (docs/API.md).
  */
 w4a16_status_t w4a16_quantize_host(const w4a16_problem_desc_t *desc,
