@@ -8,7 +8,9 @@ set -euo pipefail
 # package pins every component to one release (nvcc alone pulls unpinned 13.5 companions).
 CUDA_PIN="13.0.*"
 CUTLASS_PIN="4.2.0.0"
-STAMP="cuda=${CUDA_PIN} cutlass=${CUTLASS_PIN} v1"
+# cuobjdump (SASS checks only) has no 13.0 wheel; any newer one reads sm_90a cubins.
+CUOBJDUMP_PIN="13.2.78"
+STAMP="cuda=${CUDA_PIN} cutlass=${CUTLASS_PIN} cuobjdump=${CUOBJDUMP_PIN} v1"
 
 ROOT=${W4A16_TOOLCHAIN_DIR:-"$(cd "$(dirname "$0")/.." && pwd)/.toolchain"}
 if [[ -f "$ROOT/READY" && "$(cat "$ROOT/READY")" == "$STAMP" ]]; then
@@ -40,6 +42,12 @@ mkdir -p "$ROOT/cutlass"
 (cd "$ROOT/cutlass" && "$ROOT/venv/bin/python" -m zipfile -e "$ROOT"/dl/nvidia_cutlass-*.whl .)
 test -f "$ROOT/cutlass/cutlass_library/source/include/cutlass/cutlass.h"
 ln -sfn "cutlass/cutlass_library/source" "$ROOT/cutlass-src"
+"$ROOT/venv/bin/pip" download -q --disable-pip-version-check --no-deps \
+  "nvidia-cuda-cuobjdump==${CUOBJDUMP_PIN}" -d "$ROOT/dl"
+mkdir -p "$ROOT/cuobjdump"
+(cd "$ROOT/cuobjdump" && "$ROOT/venv/bin/python" -m zipfile -e "$ROOT"/dl/nvidia_cuda_cuobjdump-*.whl .)
+chmod +x "$ROOT/cuobjdump/nvidia/cu13/bin/cuobjdump"
+ln -sf "$ROOT/cuobjdump/nvidia/cu13/bin/cuobjdump" "$CH/bin/cuobjdump"
 rm -rf "$ROOT/dl"
 
 "$CH/bin/nvcc" --version | tail -1
