@@ -86,11 +86,14 @@ test-gpu:
 # script that runs them on a GPU machine that has no Rust toolchain.
 gpu-bundle: examples
 	rm -rf $(DIST); mkdir -p $(DIST)
+	$(CARGO) build --release --bin w4a16-bench
 	$(CARGO) test --release --no-run --message-format=json 2>/dev/null \
 	  | python3 scripts/test-executables.py > $(DIST)/tests.txt
-	while read -r name path; do cp "$$path" "$(DIST)/test-$$name"; done < $(DIST)/tests.txt
-	cp $(LIBDIR)/libw4a16.so $(DIST)/
+	# The integration tests only: the unit tests need no GPU and ran here.
+	grep -v '^unit ' $(DIST)/tests.txt | while read -r name path; do cp "$$path" "$(DIST)/test-$$name"; done
+	cp $(LIBDIR)/libw4a16.so $(LIBDIR)/w4a16-bench $(DIST)/
 	for ex in $(EXAMPLES); do cp $(EXBIN)/$$ex $(DIST)/; done
+	strip $(DIST)/test-* $(DIST)/w4a16-bench $(DIST)/libw4a16.so $(addprefix $(DIST)/,$(EXAMPLES))
 	cp scripts/run-gpu-tests.sh $(DIST)/
 	du -sh $(DIST)
 

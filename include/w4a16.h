@@ -202,46 +202,6 @@ typedef struct {
   char explanation[192];
 } w4a16_plan_t;
 
-/**
- * `cudaError_t` (a C enum: int).
- */
-typedef int32_t CudaError;
-
-typedef struct {
-  const void *a;
-  int64_t lda;
-  const void *packed_w;
-  const void *scales;
-  const void *zeros;
-  const void *bias;
-  void *c;
-  int64_t ldc;
-  int64_t m;
-  int64_t n;
-  int64_t k;
-  int32_t group_size;
-  int32_t dtype;
-  int32_t config;
-  int32_t split_k;
-  void *workspace;
-  size_t workspace_bytes;
-} GemmArgs;
-
-/**
- * `cudaStream_t`; NULL is the legacy default stream.
- */
-typedef void *Stream;
-
-typedef struct {
-  char name[256];
-  int32_t cc_major;
-  int32_t cc_minor;
-  int32_t sm_count;
-  int64_t l2_bytes;
-  int64_t global_mem_bytes;
-  int32_t max_smem_per_block_optin;
-} DeviceInfo;
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -362,6 +322,25 @@ w4a16_status_t w4a16_import_awq_host(const w4a16_problem_desc_t *desc,
                                      void *zeros_out);
 
 /**
+ * Forces every later call on this handle onto one path (a w4a16_path_t), or back to normal
+ * dispatch with -1. For debugging, tests and comparisons; affects all threads using the handle.
+ * The initial value comes from the W4A16_FORCE_PATH environment variable ("gemv" or
+ * "tensor_core") read by w4a16_create.
+ */
+w4a16_status_t w4a16_force_path(w4a16_handle_t handle, int32_t path);
+
+/**
+ * Dequantizes plain weights on the host to float [N, K] row-major: (q - 8)·s (+ z), computed
+ * exactly as the library defines the weights (the reference for checking results).
+ * `zeros` must be NULL unless desc->has_zeros.
+ */
+w4a16_status_t w4a16_dequantize_host(const w4a16_problem_desc_t *desc,
+                                     const uint8_t *plain_qweight,
+                                     const void *scales,
+                                     const void *zeros,
+                                     float *weights_out);
+
+/**
  * Device scratch bytes that any w4a16_gemm call with 1 <= M <= max_m needs for `desc`.
  */
 w4a16_status_t w4a16_workspace_size(w4a16_handle_t handle,
@@ -400,37 +379,6 @@ w4a16_status_t w4a16_plan(w4a16_handle_t handle,
                           const w4a16_problem_desc_t *desc,
                           int64_t m,
                           w4a16_plan_t *plan);
-
-extern CudaError w4a16k_gemv(const GemmArgs *args, Stream stream);
-
-extern size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k);
-
-extern CudaError w4a16k_mma(const GemmArgs *args, Stream stream);
-
-extern CudaError w4a16k_pack(const uint8_t *plain,
-                             uint8_t *packed,
-                             int64_t n,
-                             int64_t k,
-                             Stream stream);
-
-extern CudaError w4a16k_reference_gemm(const GemmArgs *args,
-                                       const uint8_t *plain_w,
-                                       float *c32,
-                                       Stream stream);
-
-extern CudaError w4a16k_device_count(int32_t *count);
-
-extern CudaError w4a16k_get_device_info(int32_t device, DeviceInfo *out);
-
-extern CudaError w4a16k_current_device(int32_t *device);
-
-extern CudaError w4a16k_set_device(int32_t device);
-
-extern const char *w4a16k_error_name(CudaError err);
-
-extern const char *w4a16k_error_string(CudaError err);
-
-extern int32_t w4a16k_runtime_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -54,6 +54,12 @@ cudaError_t w4a16k_mma(const w4a16k_gemm_args* args, cudaStream_t stream);
 cudaError_t w4a16k_pack(const uint8_t* plain, uint8_t* packed, int64_t n, int64_t k,
                         cudaStream_t stream);
 
+// Test reference: fp32 output C32[M, N] (row-major, ld = N) of the same product, computed from the
+// PLAIN (unsigned, unpacked) weights with fp32 dequantization and fp32 accumulation. Slow and simple:
+// it exists to check the fast kernels on shapes too large for the CPU reference.
+cudaError_t w4a16k_reference_gemm(const w4a16k_gemm_args* args, const uint8_t* plain_w, float* c32,
+                                  cudaStream_t stream);
+
 // Device queries (through the statically linked runtime: these return an error, never crash,
 // on a machine without a GPU or a driver).
 typedef struct w4a16k_device_info {

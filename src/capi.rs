@@ -450,8 +450,8 @@ pub unsafe extern "C" fn w4a16_import_awq_host(
 
 fn check_zeros_out(w: &WeightDesc, zeros_out: *mut c_void) -> Result<()> {
     match (w.has_zeros, zeros_out.is_null()) {
-        (true, true) => Err(Error::invalid("zeros_out is NULL but desc->has_zeros=1")),
-        (false, false) => Err(Error::invalid("zeros_out is not NULL but desc->has_zeros=0")),
+        (true, true) => Err(Error::invalid("zeros/zeros_out is NULL but desc->has_zeros=1")),
+        (false, false) => Err(Error::invalid("zeros/zeros_out is not NULL but desc->has_zeros=0")),
         _ => Ok(()),
     }
 }
@@ -472,6 +472,51 @@ fn write_quantized(
         host_slice_mut("zeros_out", zeros_out as *mut u16, w.scale_elems())?.copy_from_slice(z);
     }
     Ok(())
+}
+
+/// Forces every later call on this handle onto one path (a w4a16_path_t), or back to normal
+/// dispatch with -1. For debugging, tests and comparisons; affects all threads using the handle.
+/// The initial value comes from the W4A16_FORCE_PATH environment variable ("gemv" or
+/// "tensor_core") read by w4a16_create.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_force_path(handle: w4a16_handle_t, path: i32) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        let forced = match path {
+            -1 => None,
+            p => Some(Path::from_code(p).ok_or_else(|| {
+                Error::invalid(format!("path={p} is not a w4a16_path_t (0 = GEMV, 1 = TENSOR_CORE) or -1"))
+            })?),
+        };
+        h.set_forced_path(forced);
+        Ok(())
+    })
+}
+
+/// Dequantizes plain weights on the host to float [N, K] row-major: (q - 8)·s (+ z), computed
+/// exactly as the library defines the weights (the reference for checking results).
+/// `zeros` must be NULL unless desc->has_zeros.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_dequantize_host(
+    desc: *const w4a16_problem_desc_t,
+    plain_qweight: *const u8,
+    scales: *const c_void,
+    zeros: *const c_void,
+    weights_out: *mut f32,
+) -> w4a16_status_t {
+    guard(|| {
+        let w = weight_desc(desc)?;
+        check_zeros_out(&w, zeros as *mut c_void)?;
+        let q = host_slice("plain_qweight", plain_qweight, w.weight_bytes())?;
+        let s = host_slice("scales", scales as *const u16, w.scale_elems())?;
+        let z = if zeros.is_null() { None } else { Some(host_slice("zeros", zeros as *const u16, w.scale_elems())?) };
+        let out = host_slice_mut("weights_out", weights_out, w.n * w.k)?;
+        let deq = quant::dequantize(&w, q, s, z);
+        for (o, v) in out.iter_mut().zip(deq) {
+            *o = v as f32;
+        }
+        Ok(())
+    })
 }
 
 /// Device scratch bytes that any w4a16_gemm call with 1 <= M <= max_m needs for `desc`.

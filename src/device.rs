@@ -46,10 +46,31 @@ pub fn check_cuda(err: k::CudaError, what: &str) -> Result<()> {
     Err(Error::new(status, format!("{what}: {}", cuda_error_text(err))))
 }
 
+/// Whether the CUDA driver library can be loaded at all (the runtime reports its absence as
+/// "driver version is insufficient", which misleads people who have no driver).
+fn driver_library_present() -> bool {
+    // SAFETY: dlopen/dlclose of a system library name; the handle is closed at once.
+    unsafe {
+        let h = libc::dlopen(c"libcuda.so.1".as_ptr(), libc::RTLD_LAZY | libc::RTLD_LOCAL);
+        if h.is_null() {
+            return false;
+        }
+        libc::dlclose(h);
+        true
+    }
+}
+
 /// Number of visible CUDA devices; NO_DEVICE when there is no driver or no GPU.
 pub fn device_count() -> Result<i32> {
     let mut count = 0i32;
-    check_cuda(unsafe { k::w4a16k_device_count(&mut count) }, "cudaGetDeviceCount")?;
+    let err = unsafe { k::w4a16k_device_count(&mut count) };
+    if err == k::CUDA_ERROR_INSUFFICIENT_DRIVER && !driver_library_present() {
+        return Err(Error::new(
+            Status::W4A16_STATUS_NO_DEVICE,
+            "no CUDA driver: libcuda.so.1 cannot be loaded (no NVIDIA driver installed?)",
+        ));
+    }
+    check_cuda(err, "cudaGetDeviceCount")?;
     if count == 0 {
         return Err(Error::new(Status::W4A16_STATUS_NO_DEVICE, "no CUDA device is visible"));
     }

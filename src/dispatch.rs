@@ -22,6 +22,13 @@ impl Path {
             Path::TensorCore => 1,
         }
     }
+    pub fn from_code(code: i32) -> Option<Path> {
+        match code {
+            0 => Some(Path::Gemv),
+            1 => Some(Path::TensorCore),
+            _ => None,
+        }
+    }
     pub fn name(self) -> &'static str {
         match self {
             Path::Gemv => "gemv",

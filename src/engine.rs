@@ -8,6 +8,7 @@ use crate::error::{Error, Result, Status};
 use crate::kernels::{self as k, GemmArgs, Stream};
 use crate::types::WeightDesc;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Device pointers must be aligned to this many bytes (16-byte vector loads and stores).
 pub const POINTER_ALIGNMENT: usize = 16;
@@ -36,8 +37,11 @@ pub struct Operands {
 #[derive(Debug)]
 pub struct Handle {
     info: DeviceInfo,
-    forced: Option<Path>,
+    /// Path code forced on every call (-1 = none); atomic so a shared handle can be switched.
+    forced: AtomicI32,
 }
+
+const NOT_FORCED: i32 = -1;
 
 fn check_aligned(name: &str, p: *const c_void) -> Result<()> {
     if p as usize % POINTER_ALIGNMENT != 0 {
@@ -73,8 +77,8 @@ impl Handle {
                 info.name, info.cc_major, info.cc_minor
             )));
         }
-        let forced = dispatch::forced_path_from_env()?;
-        Ok(Handle { info, forced })
+        let forced = dispatch::forced_path_from_env()?.map_or(NOT_FORCED, Path::code);
+        Ok(Handle { info, forced: AtomicI32::new(forced) })
     }
 
     pub fn device(&self) -> &DeviceInfo {
@@ -82,13 +86,17 @@ impl Handle {
     }
 
     /// Forces every call of this handle onto `path` (None = normal dispatch). Debugging and tests.
-    pub fn set_forced_path(&mut self, path: Option<Path>) {
-        self.forced = path;
+    pub fn set_forced_path(&self, path: Option<Path>) {
+        self.forced.store(path.map_or(NOT_FORCED, Path::code), Ordering::Relaxed);
+    }
+
+    pub fn forced_path(&self) -> Option<Path> {
+        Path::from_code(self.forced.load(Ordering::Relaxed))
     }
 
     /// The selection `gemm` makes for this problem and M.
     pub fn choose(&self, w: &WeightDesc, m: usize) -> Choice {
-        match self.forced {
+        match self.forced_path() {
             Some(path) => Choice::forced(path),
             None => Choice::heuristic(w, m),
         }

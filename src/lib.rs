@@ -7,12 +7,15 @@
 //! Layout: policy in Rust (dispatch.rs, engine.rs, capi.rs), kernels in CUDA (kernels/), one FFI
 //! file between them (kernels.rs ↔ kernels/launch.h).
 
+pub mod bench;
 pub mod capi;
 pub mod device;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod import;
+/// cbindgen:ignore
+/// (the kernels' FFI is internal: it must not appear in w4a16.h)
 pub mod kernels;
 pub mod pack;
 pub mod quant;

@@ -287,3 +287,25 @@ fn header_limit_macros_match_the_library() {
         assert!(header.lines().any(|l| l == want), "header lacks `{want}`");
     }
 }
+
+#[test]
+fn force_path_and_dequantize_host_check_arguments() {
+    expect(unsafe { w4a16_force_path(null_mut(), 0) }, W4A16_STATUS_INVALID_ARGUMENT, "handle is NULL");
+    let (s, d) = desc(0, 64, 64, 32, 1);
+    assert_eq!(s, W4A16_STATUS_SUCCESS);
+    // q = 0x0F / 0x00 alternating bytes; scale 1.0 (0x3C00), zero 0.5 (0x3800).
+    let plain: Vec<u8> = (0..64 * 32).map(|i| if i % 2 == 0 { 0x0F } else { 0x00 }).collect();
+    let scales = vec![0x3C00u16; 2 * 64];
+    let zeros = vec![0x3800u16; 2 * 64];
+    let mut out = vec![f32::NAN; 64 * 64];
+    let st = unsafe {
+        w4a16_dequantize_host(&d, plain.as_ptr(), scales.as_ptr() as *const c_void, zeros.as_ptr() as *const c_void, out.as_mut_ptr())
+    };
+    expect(st, W4A16_STATUS_SUCCESS, "");
+    // Byte 0x0F: k=0 has q=15 → 7.5, k=1 has q=0 → -7.5; byte 0x00: q=0 → -7.5.
+    assert_eq!(&out[..4], &[7.5, -7.5, -7.5, -7.5]);
+    let st = unsafe { w4a16_dequantize_host(&d, plain.as_ptr(), scales.as_ptr() as *const c_void, null(), out.as_mut_ptr()) };
+    expect(st, W4A16_STATUS_INVALID_ARGUMENT, "has_zeros=1");
+    let st = unsafe { w4a16_dequantize_host(&d, plain.as_ptr(), null(), zeros.as_ptr() as *const c_void, out.as_mut_ptr()) };
+    expect(st, W4A16_STATUS_INVALID_ARGUMENT, "scales is NULL");
+}

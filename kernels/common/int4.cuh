@@ -2,9 +2,9 @@
 // small vector utilities.
 //
 // Packed layout v1 (docs/LAYOUT.md): bytes [N, K/2]; the byte at (n, k/2) holds k (even) in its low
-// nibble and k+1 in its high nibble, each nibble the signed int4 value q-8 in two's complement, which
-// is the same bit pattern as q ^ 8. So one little-endian 32-bit word read at byte (n, k0/2), k0 % 8
-// == 0, holds k0..k0+7 in nibbles 0..7 (bits 4i..4i+3 = k0+i).
+// nibble and k+1 in its high nibble, each nibble the signed int4 value q-8 in two's complement,
+// which is the same bit pattern as q ^ 8. So one little-endian 32-bit word read at byte
+// (n, k0/2), k0 % 8 == 0, holds k0..k0+7 in nibbles 0..7 (bits 4i..4i+3 = k0+i).
 #ifndef W4A16_KERNELS_COMMON_INT4_CUH
 #define W4A16_KERNELS_COMMON_INT4_CUH
 
@@ -26,9 +26,9 @@ __device__ __forceinline__ uint32_t lop3(uint32_t a, uint32_t b, uint32_t c) {
 // Per-dtype constants and conversions.
 //   T   : the scalar element type (half or __nv_bfloat16).
 //   T2  : its packed pair type.
-//   kMagicXor : bits that, xor'ed onto a 32-bit word whose halves each hold one nibble in bits 0..3,
-//               turn each half into the dtype value (base + (nibble ^ 8)) = (base + q), base = 1024
-//               (fp16, exponent chosen so one ulp == 1) or 128 (bf16, ditto).
+//   kMagicXor : bits that, xor'ed onto a 32-bit word whose halves each hold one nibble in bits
+//               0..3, turn each half into the dtype value base + (nibble ^ 8) = base + q, with
+//               base = 1024 (fp16) or 128 (bf16): the exponent at which one ulp is 1.
 //   kMagicSub : the bits of the pair (base + 8, base + 8); subtracting it gives q - 8 exactly.
 //               It happens to equal kMagicXor for both types (0x6408 = 1032, 0x4308 = 136).
 template <typename T>
@@ -63,6 +63,15 @@ struct DtypeTraits<__nv_bfloat16> {
     return __floats2bfloat162_rn(a, b);
   }
 };
+
+// k -> group index as a shift: group_size is 32, 64, 128 (k >> 5/6/7) or K itself (every k < K is
+// in group 0: k >> 31). Returns -1 for anything else, which launchers reject.
+inline int group_shift(int64_t group_size, int64_t k) {
+  if (group_size == k) return 31;
+  for (int s = 5; s <= 30; ++s)
+    if (group_size == (int64_t{1} << s)) return s;
+  return -1;
+}
 
 // Bit casts between a 32-bit word and a packed pair (no conversion).
 template <typename T2>

@@ -3,12 +3,13 @@
 // Memory-bound on the packed weights, so the layout of work follows them:
 //   * a warp owns kRows consecutive output channels; its 32 lanes stride along K, each lane reading
 //     one 16-byte chunk (32 weights) of every row per step, so a warp-wide load covers 512
-//     contiguous bytes of one row, and kPipe steps of kRows loads are in flight per lane;
+//     contiguous bytes of one row; the next two steps' loads (2 x kRows x 16 B) stay in flight
+//     while a step is consumed;
 //   * one scale (and zero) per 32-weight chunk: group_size >= 32 and chunks are 32-aligned, so a
 //     chunk never straddles a group;
-//   * up to MT token rows share every dequantized weight; the scale is applied once per chunk to
-//     an fp32 partial sum (zeros via the chunk's activation sum), so the per-weight work is the
-//     int4 -> fp32 conversion plus MT FMAs;
+//   * up to MT token rows share every dequantized weight; for MT <= 4 the scale is applied once
+//     per chunk to an fp32 partial sum (zeros via the chunk's activation sum), so the per-weight
+//     work is the int4 -> fp32 conversion plus MT FMAs (larger MT scales each weight instead);
 //   * fp32 warp-shuffle reduction, bias and rounding to dtype once at the end.
 // Split-K (deterministic): split s covers a contiguous range of chunks and writes fp32 partials to
 // workspace [split_k, M, N]; a second kernel sums the splits in order, adds bias and rounds.
@@ -41,7 +42,7 @@ struct Params {
   int64_t ldc;
   float* partial;  // split-K partials [split_k, m, n]; nullptr: write C directly
   int64_t m, n, k;
-  int32_t group;
+  int32_t group_shift;  // group index = k >> group_shift (see group_shift())
   int32_t chunks_per_split;
 };
 
@@ -56,6 +57,10 @@ __device__ __forceinline__ void load4_as_float(const T* p, float (&out)[4]) {
   out[0] = lo.x; out[1] = lo.y; out[2] = hi.x; out[3] = hi.y;
 }
 
+// Minimum CTAs per SM for __launch_bounds__: an explicit register budget (128 registers for
+// MT == 1, 168 above) instead of ptxas' own occupancy heuristic, which spilled inside the k loop.
+constexpr int gemv_min_ctas(int mt) { return mt == 1 ? 4 : 3; }
+
 // Template parameters:
 //   T      : activation / scale / zero / bias / output type (half or __nv_bfloat16).
 //   MT     : token rows per CTA (1..kMaxMT). Rows past M (last CTA when M > MT) are computed on a
@@ -64,8 +69,9 @@ __device__ __forceinline__ void load4_as_float(const T* p, float (&out)[4]) {
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
 // hit L2), y = N / kRowsPerCta, z = split_k.
+
 template <typename T, int MT, bool kZeros, bool kBias>
-__global__ void __launch_bounds__(kThreads) gemv_kernel(const Params p) {
+__global__ void __launch_bounds__(kThreads, gemv_min_ctas(MT)) gemv_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   // Few rows: scale once per chunk on fp32 partial sums (zeros through the activation sum), which
   // saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
@@ -99,34 +105,10 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const Params p) {
 #pragma unroll
     for (int r = 0; r < kRows; ++r) acc[m][r] = 0.f;
 
-  // Two chunks of weight loads stay in flight while a third is consumed (3 x kRows x 16 B per lane).
-  uint4 w_next[kRows], w_next2[kRows];
-  {
-    const int c = c_begin + lane;
-#pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      w_next[r] = make_uint4(0u, 0u, 0u, 0u);
-      w_next2[r] = make_uint4(0u, 0u, 0u, 0u);
-      if (c < c_end) w_next[r] = ldg_stream_128(w_rows + r * w_stride + c * 16);
-      if (c + 32 < c_end) w_next2[r] = ldg_stream_128(w_rows + r * w_stride + (c + 32) * 16);
-    }
-  }
-
-#pragma unroll 1
-  for (int c = c_begin + lane; c < c_end; c += 32) {
-    uint4 cur[kRows];
-#pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      cur[r] = w_next[r];
-      w_next[r] = w_next2[r];
-    }
-    if (c + 64 < c_end) {
-#pragma unroll
-      for (int r = 0; r < kRows; ++r) w_next2[r] = ldg_stream_128(w_rows + r * w_stride + (c + 64) * 16);
-    }
-
+  // One 32-weight chunk per row (c = chunk index) against every token row.
+  auto process = [&](uint4 (&cur)[kRows], const int c) {
     const int k0 = c * kChunk;
-    const int64_t g = k0 / p.group;
+    const int64_t g = k0 >> p.group_shift;
     float s4[kRows], z4[kRows];
     load4_as_float<T>(scales + g * p.n, s4);
     if (kZeros) load4_as_float<T>(zeros + g * p.n, z4);
@@ -179,6 +161,38 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const Params p) {
           if (kZeros) acc[m][r] = fmaf(asum[m], z4[r], acc[m][r]);
         }
     }
+  };
+
+  // Weight loads in flight: the two chunks after the one being consumed (2 x kRows x 16 B/lane),
+  // shifted through two buffers. (A 3-slot ring unrolled by 3 saves the shifting moves, ~5% of the
+  // instructions at MT = 1, but ptxas then hoists activation loads across chunks and spills.)
+  {
+    uint4 w_next[kRows], w_next2[kRows];
+    {
+      const int c = c_begin + lane;
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        w_next[r] = make_uint4(0u, 0u, 0u, 0u);
+        w_next2[r] = make_uint4(0u, 0u, 0u, 0u);
+        if (c < c_end) w_next[r] = ldg_stream_128(w_rows + r * w_stride + c * 16);
+        if (c + 32 < c_end) w_next2[r] = ldg_stream_128(w_rows + r * w_stride + (c + 32) * 16);
+      }
+    }
+#pragma unroll 1
+    for (int c = c_begin + lane; c < c_end; c += 32) {
+      uint4 cur[kRows];
+#pragma unroll
+      for (int r = 0; r < kRows; ++r) {
+        cur[r] = w_next[r];
+        w_next[r] = w_next2[r];
+      }
+      if (c + 64 < c_end) {
+#pragma unroll
+        for (int r = 0; r < kRows; ++r)
+          w_next2[r] = ldg_stream_128(w_rows + r * w_stride + (c + 64) * 16);
+      }
+      process(cur, c);
+    }
   }
 
 #pragma unroll
@@ -189,7 +203,8 @@ __global__ void __launch_bounds__(kThreads) gemv_kernel(const Params p) {
       for (int off = 16; off > 0; off >>= 1)
         acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], off);
 
-  // Every lane now holds every sum; lane m stores token row m (static indices keep acc in registers).
+  // Every lane now holds every sum; lane m stores token row m (static indices keep acc in
+  // registers).
 #pragma unroll
   for (int m = 0; m < MT; ++m) {
     if (lane != m || m >= m_valid) continue;
@@ -339,7 +354,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   p.m = args->m;
   p.n = args->n;
   p.k = args->k;
-  p.group = args->group_size;
+  p.group_shift = w4a16::group_shift(args->group_size, args->k);
+  if (p.group_shift < 0) return cudaErrorInvalidValue;
   p.chunks_per_split = static_cast<int32_t>((total_chunks + split_k - 1) / split_k);
   switch (args->dtype) {
     case W4A16K_FP16: return dispatch<half>(p, split_k, stream);
