@@ -8,9 +8,9 @@ set -euo pipefail
 # package pins every component to one release (nvcc alone pulls unpinned 13.5 companions).
 CUDA_PIN="13.0.*"
 CUTLASS_PIN="4.2.0.0"
-# cuobjdump (SASS checks only) has no 13.0 wheel; any newer one reads sm_90a cubins.
-CUOBJDUMP_PIN="13.2.78"
-STAMP="cuda=${CUDA_PIN} cutlass=${CUTLASS_PIN} cuobjdump=${CUOBJDUMP_PIN} v1"
+# cuobjdump + nvdisasm (SASS checks only) have no 13.0 wheels; newer ones read sm_90a cubins.
+SASS_TOOLS_PIN="13.2.78"
+STAMP="cuda=${CUDA_PIN} cutlass=${CUTLASS_PIN} sass-tools=${SASS_TOOLS_PIN} v2"
 
 ROOT=${W4A16_TOOLCHAIN_DIR:-"$(cd "$(dirname "$0")/.." && pwd)/.toolchain"}
 if [[ -f "$ROOT/READY" && "$(cat "$ROOT/READY")" == "$STAMP" ]]; then
@@ -43,11 +43,15 @@ mkdir -p "$ROOT/cutlass"
 test -f "$ROOT/cutlass/cutlass_library/source/include/cutlass/cutlass.h"
 ln -sfn "cutlass/cutlass_library/source" "$ROOT/cutlass-src"
 "$ROOT/venv/bin/pip" download -q --disable-pip-version-check --no-deps \
-  "nvidia-cuda-cuobjdump==${CUOBJDUMP_PIN}" -d "$ROOT/dl"
-mkdir -p "$ROOT/cuobjdump"
-(cd "$ROOT/cuobjdump" && "$ROOT/venv/bin/python" -m zipfile -e "$ROOT"/dl/nvidia_cuda_cuobjdump-*.whl .)
-chmod +x "$ROOT/cuobjdump/nvidia/cu13/bin/cuobjdump"
-ln -sf "$ROOT/cuobjdump/nvidia/cu13/bin/cuobjdump" "$CH/bin/cuobjdump"
+  "nvidia-cuda-cuobjdump==${SASS_TOOLS_PIN}" "nvidia-cuda-nvdisasm==${SASS_TOOLS_PIN}" -d "$ROOT/dl"
+mkdir -p "$ROOT/sass-tools"
+for whl in "$ROOT"/dl/nvidia_cuda_cuobjdump-*.whl "$ROOT"/dl/nvidia_cuda_nvdisasm-*.whl; do
+  (cd "$ROOT/sass-tools" && "$ROOT/venv/bin/python" -m zipfile -e "$whl" .)
+done
+for tool in cuobjdump nvdisasm; do
+  chmod +x "$ROOT/sass-tools/nvidia/cu13/bin/$tool"
+  ln -sf "$ROOT/sass-tools/nvidia/cu13/bin/$tool" "$CH/bin/$tool"
+done
 rm -rf "$ROOT/dl"
 
 "$CH/bin/nvcc" --version | tail -1
