@@ -23,7 +23,7 @@ EX_LIBS     := -L$(LIBDIR) -lw4a16 -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(LIBDIR) \
                -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread -lm
 EXAMPLES    := example w4a16_gemv_test
 
-.PHONY: all setup build header examples run test test-cpu test-gpu test-c gpu-bundle clean
+.PHONY: all setup build header examples run test test-cpu test-sass test-gpu test-c gpu-bundle clean
 
 all: build
 
@@ -59,7 +59,11 @@ examples: build
 run: examples
 	$(EXBIN)/example
 
-test: setup test-cpu test-c test-gpu
+test: setup test-cpu test-sass test-c test-gpu
+
+# Machine-code properties of the kernels (16-byte loads, HMMA, no spills): no GPU needed.
+test-sass: build
+	bash scripts/check-sass.sh
 
 test-cpu:
 	$(CARGO) test --release
