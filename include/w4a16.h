@@ -70,6 +70,15 @@ typedef enum {
    * The handle belongs to another device than the calling thread's current CUDA device.
    */
   W4A16_STATUS_WRONG_DEVICE = 8,
+  /**
+   * A warning: the tuning cache file was not used (corrupt, truncated, another format, device
+   * or library version); the library keeps its current choices. The message says why.
+   */
+  W4A16_STATUS_CACHE_IGNORED = 9,
+  /**
+   * A file could not be read or written (the message names it and the OS error).
+   */
+  W4A16_STATUS_IO_ERROR = 10,
 } w4a16_status_t;
 
 /**
@@ -339,6 +348,37 @@ w4a16_status_t w4a16_dequantize_host(const w4a16_problem_desc_t *desc,
                                      const void *scales,
                                      const void *zeros,
                                      float *weights_out);
+
+/**
+ * Measures every applicable configuration of `desc` at each of the `count` M values on the
+ * device (cold L2: weights rotated over at least 3x the L2 size) and makes the fastest per M
+ * bucket the handle's choice: afterwards w4a16_plan reports W4A16_PLAN_TUNED for M in
+ * (previous tuned M, this M]. Allocates device memory and synchronizes `stream`: call it at
+ * load time, never on the hot path, and not while other threads call w4a16_gemm with a
+ * workspace sized before tuning (a tuned choice may need more: query w4a16_workspace_size again).
+ */
+w4a16_status_t w4a16_tune(w4a16_handle_t handle,
+                          const w4a16_problem_desc_t *desc,
+                          const int64_t *m_values,
+                          size_t count,
+                          void *stream);
+
+/**
+ * Writes the handle's tuning table (shipped + loaded + tuned entries) to a versioned JSON file,
+ * atomically (temporary file + rename). `path` NULL: the W4A16_CACHE_PATH environment variable.
+ * IO_ERROR names the file and the OS error.
+ */
+w4a16_status_t w4a16_cache_save(w4a16_handle_t handle, const char *path);
+
+/**
+ * Loads a tuning cache file written by w4a16_cache_save (`path` NULL: W4A16_CACHE_PATH) and
+ * merges it into the handle's table. A file that cannot be used — corrupt, truncated, another
+ * format, measured on another GPU or by another library version, or naming a configuration
+ * this build cannot run — changes nothing and returns the warning W4A16_STATUS_CACHE_IGNORED
+ * with the reason in w4a16_last_error(). A missing or unreadable file is IO_ERROR.
+ * Not concurrently with w4a16_tune or another w4a16_cache_load on the same handle.
+ */
+w4a16_status_t w4a16_cache_load(w4a16_handle_t handle, const char *path);
 
 /**
  * Device scratch bytes that any w4a16_gemm call with 1 <= M <= max_m needs for `desc`.

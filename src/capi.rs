@@ -224,6 +224,8 @@ pub extern "C" fn w4a16_status_string(status: i32) -> *const c_char {
         W4A16_STATUS_INTERNAL,
         W4A16_STATUS_WORKSPACE_TOO_SMALL,
         W4A16_STATUS_WRONG_DEVICE,
+        W4A16_STATUS_CACHE_IGNORED,
+        W4A16_STATUS_IO_ERROR,
     ];
     match all.iter().find(|s| **s as i32 == status) {
         Some(s) => s.as_cstr().as_ptr(),
@@ -515,6 +517,95 @@ pub unsafe extern "C" fn w4a16_dequantize_host(
         for (o, v) in out.iter_mut().zip(deq) {
             *o = v as f32;
         }
+        Ok(())
+    })
+}
+
+/// Measures every applicable configuration of `desc` at each of the `count` M values on the
+/// device (cold L2: weights rotated over at least 3x the L2 size) and makes the fastest per M
+/// bucket the handle's choice: afterwards w4a16_plan reports W4A16_PLAN_TUNED for M in
+/// (previous tuned M, this M]. Allocates device memory and synchronizes `stream`: call it at
+/// load time, never on the hot path, and not while other threads call w4a16_gemm with a
+/// workspace sized before tuning (a tuned choice may need more: query w4a16_workspace_size again).
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_tune(
+    handle: w4a16_handle_t,
+    desc: *const w4a16_problem_desc_t,
+    m_values: *const i64,
+    count: usize,
+    stream: *mut c_void,
+) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        let w = weight_desc(desc)?;
+        if count == 0 || count > crate::autotune::MAX_M_VALUES {
+            return Err(Error::invalid(format!(
+                "count={count}: give 1..={} M values",
+                crate::autotune::MAX_M_VALUES
+            )));
+        }
+        let ms = host_slice("m_values", m_values, count)?
+            .iter()
+            .map(|&m| to_usize("m_values[i]", m))
+            .collect::<Result<Vec<_>>>()?;
+        h.check_current_device()?;
+        // SAFETY: the caller's stream belongs to the handle's device (checked above).
+        let (_, table) = unsafe { crate::autotune::tune(h, &w, &ms, stream) }?;
+        h.set_table(table);
+        Ok(())
+    })
+}
+
+/// The cache path: the argument, else W4A16_CACHE_PATH.
+fn cache_path(path: *const c_char) -> Result<std::path::PathBuf> {
+    if !path.is_null() {
+        // SAFETY: the caller passes a NUL-terminated string.
+        let s = unsafe { std::ffi::CStr::from_ptr(path) };
+        let s = s.to_str().map_err(|_| Error::invalid("path is not valid UTF-8"))?;
+        if s.is_empty() {
+            return Err(Error::invalid("path is empty"));
+        }
+        return Ok(s.into());
+    }
+    std::env::var_os(crate::tune::CACHE_ENV)
+        .filter(|v| !v.is_empty())
+        .map(Into::into)
+        .ok_or_else(|| Error::invalid(format!("path is NULL and {} is not set", crate::tune::CACHE_ENV)))
+}
+
+/// Writes the handle's tuning table (shipped + loaded + tuned entries) to a versioned JSON file,
+/// atomically (temporary file + rename). `path` NULL: the W4A16_CACHE_PATH environment variable.
+/// IO_ERROR names the file and the OS error.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_cache_save(handle: w4a16_handle_t, path: *const c_char) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        let p = cache_path(path)?;
+        let text = crate::tune::to_json(&h.table(), h.device_key());
+        crate::tune::write_atomic(&p, &text)
+            .map_err(|e| Error::new(Status::W4A16_STATUS_IO_ERROR, format!("cannot write {}: {e}", p.display())))
+    })
+}
+
+/// Loads a tuning cache file written by w4a16_cache_save (`path` NULL: W4A16_CACHE_PATH) and
+/// merges it into the handle's table. A file that cannot be used — corrupt, truncated, another
+/// format, measured on another GPU or by another library version, or naming a configuration
+/// this build cannot run — changes nothing and returns the warning W4A16_STATUS_CACHE_IGNORED
+/// with the reason in w4a16_last_error(). A missing or unreadable file is IO_ERROR.
+/// Not concurrently with w4a16_tune or another w4a16_cache_load on the same handle.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_cache_load(handle: w4a16_handle_t, path: *const c_char) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        let p = cache_path(path)?;
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| Error::new(Status::W4A16_STATUS_IO_ERROR, format!("cannot read {}: {e}", p.display())))?;
+        let loaded = crate::tune::from_json(&text, h.device_key(), false).map_err(|why| {
+            Error::new(Status::W4A16_STATUS_CACHE_IGNORED, format!("{} ignored: {why}", p.display()))
+        })?;
+        let mut table = (*h.table()).clone();
+        table.merge(&loaded);
+        h.set_table(table);
         Ok(())
     })
 }

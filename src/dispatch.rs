@@ -86,6 +86,9 @@ pub struct Choice {
 /// measures the crossover per shape and GPU.
 pub const GEMV_MAX_M: usize = 16;
 
+/// Largest K split any family accepts.
+pub const MAX_SPLIT_K: i32 = 64;
+
 impl Choice {
     /// The built-in rule; always yields a valid configuration for any validated problem.
     pub fn heuristic(_w: &WeightDesc, m: usize) -> Choice {
@@ -96,6 +99,15 @@ impl Choice {
     /// The same selection on a forced path.
     pub fn forced(path: Path) -> Choice {
         Choice { path, config: 0, split_k: 1, reason: Reason::Forced }
+    }
+
+    /// Whether the kernels can run this selection for this problem (a tuning-cache entry that
+    /// names anything else is rejected, never launched).
+    pub fn is_supported(&self, _w: &WeightDesc) -> bool {
+        match self.path {
+            Path::Gemv => self.config == 0 && (1..=MAX_SPLIT_K).contains(&self.split_k),
+            Path::TensorCore => (0..=2).contains(&self.config) && self.split_k == 1,
+        }
     }
 
     /// Human-readable configuration name (stable enough for logs and the tuning cache).
@@ -132,6 +144,22 @@ impl Choice {
             Reason::Forced => format!("forced: path {} requested by override", self.path.name()),
         }
     }
+}
+
+/// Every configuration the tuner times for this problem and M (all supported, all valid).
+pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
+    let mut v = Vec::new();
+    let mk = |path, config, split_k| Choice { path, config, split_k, reason: Reason::Tuned };
+    if m <= 64 {
+        for split_k in [1, 2, 4, 8] {
+            v.push(mk(Path::Gemv, 0, split_k));
+        }
+    }
+    for config in 0..=2 {
+        v.push(mk(Path::TensorCore, config, 1));
+    }
+    v.retain(|c| c.is_supported(w));
+    v
 }
 
 /// Reads the W4A16_FORCE_PATH override ("gemv" or "tensor_core"); unset or empty = none.

@@ -6,8 +6,11 @@ use crate::device::{self, check_cuda, DeviceInfo};
 use crate::dispatch::{self, Choice, Path};
 use crate::error::{Error, Result, Status};
 use crate::kernels::{self as k, GemmArgs, Stream};
+use crate::tune::{self, DeviceKey, Table};
 use crate::types::WeightDesc;
+use arc_swap::ArcSwap;
 use std::ffi::c_void;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Device pointers must be aligned to this many bytes (16-byte vector loads and stores).
@@ -37,6 +40,9 @@ pub struct Operands {
 #[derive(Debug)]
 pub struct Handle {
     info: DeviceInfo,
+    device_key: DeviceKey,
+    /// Measured choices; replaced whole (never mutated) so calls read it without locks.
+    table: ArcSwap<Table>,
     /// Path code forced on every call (-1 = none); atomic so a shared handle can be switched.
     forced: AtomicI32,
 }
@@ -78,7 +84,18 @@ impl Handle {
             )));
         }
         let forced = dispatch::forced_path_from_env()?.map_or(NOT_FORCED, Path::code);
-        Ok(Handle { info, forced: AtomicI32::new(forced) })
+        let device_key = DeviceKey::of(&info);
+        let mut table = tune::shipped_table(&device_key);
+        // The user's cache (W4A16_CACHE_PATH) refines the shipped table. A file that cannot be
+        // used is skipped here; w4a16_cache_load reports why.
+        if let Some(path) = std::env::var_os(tune::CACHE_ENV) {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if let Ok(user) = tune::from_json(&text, &device_key, false) {
+                    table.merge(&user);
+                }
+            }
+        }
+        Ok(Handle { info, device_key, table: ArcSwap::from_pointee(table), forced: AtomicI32::new(forced) })
     }
 
     pub fn device(&self) -> &DeviceInfo {
@@ -96,10 +113,25 @@ impl Handle {
 
     /// The selection `gemm` makes for this problem and M.
     pub fn choose(&self, w: &WeightDesc, m: usize) -> Choice {
-        match self.forced_path() {
-            Some(path) => Choice::forced(path),
-            None => Choice::heuristic(w, m),
+        if let Some(path) = self.forced_path() {
+            return Choice::forced(path);
         }
+        self.table.load().lookup(w, m).unwrap_or_else(|| Choice::heuristic(w, m))
+    }
+
+    /// Identity used to match tuning tables to this device.
+    pub fn device_key(&self) -> &DeviceKey {
+        &self.device_key
+    }
+
+    /// A snapshot of the tuning table in use.
+    pub fn table(&self) -> Arc<Table> {
+        self.table.load_full()
+    }
+
+    /// Replaces the tuning table (atomically: concurrent calls see the old or the new one).
+    pub fn set_table(&self, table: Table) {
+        self.table.store(Arc::new(table));
     }
 
     /// Scratch bytes a call with any M in 1..=max_m may need.
@@ -117,7 +149,7 @@ impl Handle {
     }
 
     /// Fails with WRONG_DEVICE unless the calling thread's current device is this handle's.
-    fn check_current_device(&self) -> Result<()> {
+    pub fn check_current_device(&self) -> Result<()> {
         let current = device::current_device()?;
         if current != self.info.ordinal {
             return Err(Error::new(

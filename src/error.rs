@@ -26,6 +26,11 @@ pub enum w4a16_status_t {
     W4A16_STATUS_WORKSPACE_TOO_SMALL = 7,
     /// The handle belongs to another device than the calling thread's current CUDA device.
     W4A16_STATUS_WRONG_DEVICE = 8,
+    /// A warning: the tuning cache file was not used (corrupt, truncated, another format, device
+    /// or library version); the library keeps its current choices. The message says why.
+    W4A16_STATUS_CACHE_IGNORED = 9,
+    /// A file could not be read or written (the message names it and the OS error).
+    W4A16_STATUS_IO_ERROR = 10,
 }
 
 pub use w4a16_status_t as Status;
@@ -42,6 +47,8 @@ impl Status {
             Status::W4A16_STATUS_INTERNAL => "internal error",
             Status::W4A16_STATUS_WORKSPACE_TOO_SMALL => "workspace too small",
             Status::W4A16_STATUS_WRONG_DEVICE => "handle used on the wrong device",
+            Status::W4A16_STATUS_CACHE_IGNORED => "tuning cache ignored",
+            Status::W4A16_STATUS_IO_ERROR => "file I/O error",
         }
     }
 
@@ -57,6 +64,8 @@ impl Status {
             Status::W4A16_STATUS_INTERNAL => c"internal error",
             Status::W4A16_STATUS_WORKSPACE_TOO_SMALL => c"workspace too small",
             Status::W4A16_STATUS_WRONG_DEVICE => c"handle used on the wrong device",
+            Status::W4A16_STATUS_CACHE_IGNORED => c"tuning cache ignored",
+            Status::W4A16_STATUS_IO_ERROR => c"file I/O error",
         }
     }
 }

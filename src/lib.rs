@@ -8,6 +8,7 @@
 //! file between them (kernels.rs ↔ kernels/launch.h).
 
 pub mod bench;
+pub mod autotune;
 pub mod capi;
 pub mod device;
 pub mod dispatch;
@@ -22,6 +23,7 @@ pub mod quant;
 pub mod reference;
 pub mod rng;
 pub mod testing;
+pub mod tune;
 pub mod types;
 
 pub use engine::{Handle, Operands};

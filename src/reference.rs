@@ -353,7 +353,7 @@ mod tests {
         assert!(try_reference_gemm(&desc, 3, &a, 128, &q, &s, Some(&s), None).is_err());
         assert_eq!(
             try_reference_gemm(&desc, 0, &[], 128, &q, &s, None, None).unwrap(),
-            vec![]
+            Vec::<f64>::new()
         );
         assert!(
             std::panic::catch_unwind(|| reference_gemm(&desc, 4, &a, 128, &q, &s, None, None))

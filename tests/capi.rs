@@ -67,7 +67,7 @@ fn version_macros_match_cargo_and_runtime() {
 #[test]
 fn status_strings_are_distinct_and_never_null() {
     let mut seen = std::collections::HashSet::new();
-    for s in 0..=8 {
+    for s in 0..=10 {
         let p = w4a16_status_string(s);
         assert!(!p.is_null());
         let text = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string();
@@ -308,4 +308,13 @@ fn force_path_and_dequantize_host_check_arguments() {
     expect(st, W4A16_STATUS_INVALID_ARGUMENT, "has_zeros=1");
     let st = unsafe { w4a16_dequantize_host(&d, plain.as_ptr(), null(), zeros.as_ptr() as *const c_void, out.as_mut_ptr()) };
     expect(st, W4A16_STATUS_INVALID_ARGUMENT, "scales is NULL");
+}
+
+#[test]
+fn tuning_and_cache_calls_check_arguments() {
+    let d = good_desc();
+    let ms = [1i64, 16];
+    expect(unsafe { w4a16_tune(null_mut(), &d, ms.as_ptr(), 2, null_mut()) }, W4A16_STATUS_INVALID_ARGUMENT, "handle is NULL");
+    expect(unsafe { w4a16_cache_save(null_mut(), c"/tmp/x.json".as_ptr()) }, W4A16_STATUS_INVALID_ARGUMENT, "handle is NULL");
+    expect(unsafe { w4a16_cache_load(null_mut(), c"/tmp/x.json".as_ptr()) }, W4A16_STATUS_INVALID_ARGUMENT, "handle is NULL");
 }
