@@ -26,6 +26,8 @@ Timing:
   --reps N               timed calls (default 50); median, p10, p90 of per-call CUDA-event times
   --hot                  one weight buffer (hot L2); default is cold L2: rotate over weight copies
                          whose total is >= 3x the L2 size (for ours and for cuBLAS alike)
+  --oracle               also time every candidate configuration (dispatch::candidates) and
+                         report the fastest as oracle_us beside the dispatched us
   --graph                capture the calls in a CUDA graph and time graph replays
                          (per-call time = replay time / calls in the graph)
   --graph-launches N     timed graph replays (default 20)
@@ -61,6 +63,7 @@ pub struct Options {
     pub reps: usize,
     pub hot: bool,
     pub graph: bool,
+    pub oracle: bool,
     pub graph_launches: usize,
     pub no_cublas: bool,
     pub device: i32,
@@ -87,6 +90,7 @@ impl Default for Options {
             reps: 50,
             hot: false,
             graph: false,
+            oracle: false,
             graph_launches: 20,
             no_cublas: false,
             device: 0,
@@ -254,6 +258,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--graph" => {
                 takes_no_value(flag)?;
                 o.graph = true
+            }
+            "--oracle" => {
+                takes_no_value(flag)?;
+                o.oracle = true
             }
             "--no-cublas" => {
                 takes_no_value(flag)?;

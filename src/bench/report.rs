@@ -40,6 +40,8 @@ pub struct Row {
     pub host_bound: bool,
     /// Anything else worth saying about the row (e.g. a baseline that failed its own check).
     pub note: Option<String>,
+    /// `--oracle`: the fastest candidate configuration's median µs and its name.
+    pub oracle: Option<(f64, String)>,
 }
 
 impl Row {
@@ -58,6 +60,7 @@ impl Row {
             status: Status::Ok,
             host_bound: false,
             note: None,
+            oracle: None,
         }
     }
     pub fn ok(&self) -> bool {
@@ -183,7 +186,7 @@ pub fn to_json(info: &RunInfo, rows: &[Row]) -> String {
             "    {{\"N\": {}, \"K\": {}, \"M\": {}, \"dtype\": {}, \"group\": {}, \"zeros\": {}, \
              \"path\": {}, \"config\": {}, \"us\": {}, \"p10_us\": {}, \"p90_us\": {}, \
              \"cublas_us\": {}, \"floor_us\": {}, \"GBs\": {}, \"TFLOPs\": {}, \
-             \"frac_floor\": {}, \"speedup\": {}, \"rel_err\": {}}}",
+             \"frac_floor\": {}, \"speedup\": {}, \"rel_err\": {}{}}}",
             r.problem.n,
             r.problem.k,
             r.m,
@@ -202,6 +205,10 @@ pub fn to_json(info: &RunInfo, rows: &[Row]) -> String {
             json_num(r.frac_floor()),
             json_num(r.speedup()),
             json_num(r.rel_err),
+            match &r.oracle {
+                Some((us, cfg)) => format!(", \"oracle_us\": {}, \"oracle_config\": {}", json_num(Some(*us)), json_str(cfg)),
+                None => String::new(),
+            },
         );
     }
     s.push_str(if rows.is_empty() { "]\n" } else { "\n  ]\n" });
@@ -248,7 +255,7 @@ fn us_cell(r: &Row) -> String {
     }
 }
 
-const HEADERS: [&str; 13] = [
+const HEADERS: [&str; 14] = [
     "shape",
     "M",
     "dtype",
@@ -262,6 +269,7 @@ const HEADERS: [&str; 13] = [
     "GB/s",
     "TFLOP/s",
     "rel_err",
+    "oracle_us",
 ];
 
 fn cells(r: &Row) -> Vec<String> {
@@ -279,6 +287,7 @@ fn cells(r: &Row) -> Vec<String> {
         f(r.gbs(), 0),
         f(r.tflops(), 2),
         err(r.rel_err),
+        r.oracle.as_ref().map_or("-".into(), |(us, _)| format!("{us:.1}")),
     ]
 }
 
