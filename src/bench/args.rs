@@ -26,6 +26,10 @@ Timing:
   --reps N               timed calls (default 50); median, p10, p90 of per-call CUDA-event times
   --hot                  one weight buffer (hot L2); default is cold L2: rotate over weight copies
                          whose total is >= 3x the L2 size (for ours and for cuBLAS alike)
+  --tune                 run the library's tuner (w4a16_tune) on each problem for the sweep's
+                         M values first, so the dispatched rows use the measured table
+  --save-table FILE      write the handle's tuning table (cache-file JSON) at the end
+  --load-table FILE      load a tuning table (cache-file JSON) before the sweep
   --oracle               also time every candidate configuration (dispatch::candidates) and
                          report the fastest as oracle_us beside the dispatched us
   --graph                capture the calls in a CUDA graph and time graph replays
@@ -64,6 +68,9 @@ pub struct Options {
     pub hot: bool,
     pub graph: bool,
     pub oracle: bool,
+    pub tune: bool,
+    pub save_table: Option<String>,
+    pub load_table: Option<String>,
     pub graph_launches: usize,
     pub no_cublas: bool,
     pub device: i32,
@@ -91,6 +98,9 @@ impl Default for Options {
             hot: false,
             graph: false,
             oracle: false,
+            tune: false,
+            save_table: None,
+            load_table: None,
             graph_launches: 20,
             no_cublas: false,
             device: 0,
@@ -259,6 +269,12 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 takes_no_value(flag)?;
                 o.graph = true
             }
+            "--tune" => {
+                takes_no_value(flag)?;
+                o.tune = true
+            }
+            "--save-table" => o.save_table = Some(value(flag)?),
+            "--load-table" => o.load_table = Some(value(flag)?),
             "--oracle" => {
                 takes_no_value(flag)?;
                 o.oracle = true

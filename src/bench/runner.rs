@@ -759,6 +759,15 @@ pub fn run(opts: &Options) -> Result<i32, Fatal> {
         method: method_text(opts, dev.l2_bytes.max(0) as u64),
     };
 
+    if let Some(path) = &opts.load_table {
+        let text = std::fs::read_to_string(path).map_err(|e| fatal(2)(format!("cannot read {path}: {e}")))?;
+        let loaded = crate::tune::from_json(&text, handle.device_key(), true)
+            .map_err(|why| fatal(2)(format!("{path} not used: {why}")))?;
+        let mut table = (*handle.table()).clone();
+        table.merge(&loaded);
+        handle.set_table(table);
+        eprintln!("loaded {} tuned buckets from {path}", loaded.len());
+    }
     let timer = Timer::new(&stream, true).map_err(fatal(1))?;
     let problems = opts.problems().map_err(fatal(2))?;
     let total = problems.len() * opts.ms.len();
@@ -785,6 +794,20 @@ pub fn run(opts: &Options) -> Result<i32, Fatal> {
                 continue;
             }
         };
+        if opts.tune {
+            let t1 = Instant::now();
+            // SAFETY: the bench's stream belongs to the handle's device.
+            match unsafe { crate::autotune::tune(&handle, &setup.desc, &opts.ms, stream.ptr()) } {
+                Ok((measured, table)) => {
+                    handle.set_table(table);
+                    for x in &measured {
+                        eprintln!("  tuned M={}: {} ({:.1} us)", x.m, x.best.config_name(), x.best_us);
+                    }
+                    eprintln!("  tuned in {:.1} s", t1.elapsed().as_secs_f64());
+                }
+                Err(e) => eprintln!("  tuning failed (heuristic kept): {e}"),
+            }
+        }
         eprintln!(
             "  {} int4 copies, {} dense copies, set up in {:.1} s",
             setup.copies.len(),
@@ -817,6 +840,7 @@ pub fn run(opts: &Options) -> Result<i32, Fatal> {
             }
         }
     };
+    emit(&opts.save_table, &|| crate::tune::to_json(&handle.table(), handle.device_key()));
     emit(&opts.json, &|| report::to_json(&info, &rows));
     emit(&opts.md, &|| report::to_markdown(&info, &rows));
     if let Some(prefix) = &opts.svg_prefix {
