@@ -531,7 +531,12 @@ pub unsafe extern "C" fn w4a16_workspace_size(
         let out = out_ptr("bytes", bytes)?;
         let h = handle_ref(handle)?;
         let w = weight_desc(desc)?;
-        *out = h.workspace_size(&w, to_usize("max_m", max_m)?)?;
+        let max_m = to_usize("max_m", max_m)?;
+        // Named as the caller knows it (engine::check_m would say "M=").
+        if max_m == 0 || max_m > engine::MAX_M {
+            return Err(Error::invalid(format!("max_m={max_m} must be in 1..={}", engine::MAX_M)));
+        }
+        *out = h.workspace_size(&w, max_m)?;
         Ok(())
     })
 }
