@@ -1,7 +1,7 @@
 //! Helpers shared by tests/reliability_gpu.rs and tests/multi_gpu.rs (GPU tests of issue #8):
 //! C handles, streams, problems with host and device copies, the fp32 GPU reference, row
 //! sampling of large outputs. Everything goes through the C API where the C API can do it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use cudarc::driver::{result as cu, sys};
 use std::ffi::{c_void, CStr};
