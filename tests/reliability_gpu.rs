@@ -379,7 +379,7 @@ fn eight_threads_share_one_handle_1000_calls_each() {
                                 w4a16_gemm(ch.h, &p.desc, p.d_a.ptr(), w.k as i64, p.d_packed.ptr(), p.d_scales.ptr(), p.zeros_ptr(), null(), c.ptr(), w.n as i64, bad_m, null_mut(), 0, stream.ptr())
                             };
                             let msg = last_error();
-                            if st != W4A16_STATUS_INVALID_ARGUMENT || !msg.contains(&format!("M={bad_m}")) {
+                            if st != W4A16_STATUS_INVALID_ARGUMENT || !msg.contains(&format!("M={bad_m} is negative")) {
                                 return Err(format!("thread {t}: last error {msg:?} is not this thread's (M={bad_m})"));
                             }
                             if ch.plan(&p.desc, m as i64).path != plan_path {
