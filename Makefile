@@ -77,7 +77,7 @@ test-c: examples
 
 test-gpu:
 	@if [ "$(HAVE_GPU)" = 1 ]; then
-	  $(CARGO) test --release --test gpu -- --include-ignored --test-threads=1 --nocapture
+	  $(CARGO) test --release --test gpu --test reliability_gpu -- --include-ignored --test-threads=1 --nocapture
 	else
 	  echo "=================================================================="
 	  echo "GPU TESTS NOT RUN: no GPU on this machine (they are reported as"
@@ -98,7 +98,7 @@ gpu-bundle: examples
 	cp $(LIBDIR)/libw4a16.so $(LIBDIR)/w4a16-bench $(DIST)/
 	for ex in $(EXAMPLES); do cp $(EXBIN)/$$ex $(DIST)/; done
 	strip $(DIST)/test-* $(DIST)/w4a16-bench $(DIST)/libw4a16.so $(addprefix $(DIST)/,$(EXAMPLES))
-	cp scripts/run-gpu-tests.sh $(DIST)/
+	cp scripts/run-gpu-tests.sh scripts/sanitize-gpu.sh $(DIST)/
 	du -sh $(DIST)
 
 clean:

@@ -250,6 +250,14 @@ w4a16_status_t w4a16_desc_init(w4a16_problem_desc_t *desc,
 /**
  * Creates a handle for CUDA device `device`. NO_DEVICE without a driver/GPU; NOT_SUPPORTED on a
  * GPU this build has no kernels for (it targets sm_90a: H100/H200). `*handle` is NULL on failure.
+ *
+ * Thread safety: once created, a handle may be used by any number of host threads at once,
+ * typically each with its own stream (calls keep no mutable per-call state in the handle).
+ * Every call with a handle must come from a thread whose current CUDA device (cudaSetDevice) is
+ * `device`, else it returns WRONG_DEVICE; use one handle per GPU. w4a16_force_path changes the
+ * handle for all threads. w4a16_destroy must not race with any other call on the same handle.
+ * w4a16_last_error() is per thread. Concurrent calls writing the same C or workspace buffer on
+ * different streams race like any other CUDA work: order them with the streams.
  */
 w4a16_status_t w4a16_create(int32_t device, w4a16_handle_t *handle);
 

@@ -278,6 +278,14 @@ pub unsafe extern "C" fn w4a16_desc_init(
 
 /// Creates a handle for CUDA device `device`. NO_DEVICE without a driver/GPU; NOT_SUPPORTED on a
 /// GPU this build has no kernels for (it targets sm_90a: H100/H200). `*handle` is NULL on failure.
+///
+/// Thread safety: once created, a handle may be used by any number of host threads at once,
+/// typically each with its own stream (calls keep no mutable per-call state in the handle).
+/// Every call with a handle must come from a thread whose current CUDA device (cudaSetDevice) is
+/// `device`, else it returns WRONG_DEVICE; use one handle per GPU. w4a16_force_path changes the
+/// handle for all threads. w4a16_destroy must not race with any other call on the same handle.
+/// w4a16_last_error() is per thread. Concurrent calls writing the same C or workspace buffer on
+/// different streams race like any other CUDA work: order them with the streams.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_create(device: i32, handle: *mut w4a16_handle_t) -> w4a16_status_t {
     guard(|| {
@@ -622,7 +630,12 @@ pub unsafe extern "C" fn w4a16_workspace_size(
         let out = out_ptr("bytes", bytes)?;
         let h = handle_ref(handle)?;
         let w = weight_desc(desc)?;
-        *out = h.workspace_size(&w, to_usize("max_m", max_m)?)?;
+        let max_m = to_usize("max_m", max_m)?;
+        // Named as the caller knows it (engine::check_m would say "M=").
+        if max_m == 0 || max_m > engine::MAX_M {
+            return Err(Error::invalid(format!("max_m={max_m} must be in 1..={}", engine::MAX_M)));
+        }
+        *out = h.workspace_size(&w, max_m)?;
         Ok(())
     })
 }
