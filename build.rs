@@ -59,6 +59,9 @@ fn main() {
         println!("cargo:rustc-link-lib=dylib={lib}");
     }
     println!("cargo:rustc-env=W4A16_CUDA_HOME={}", cuda_home.display());
+    // Versioned soname libw4a16.so.<major> (docs/INSTALL.md); `make build` adds the link to it.
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libw4a16.so.{major}");
 }
 
 fn find_cuda_home(toolchain: &Path) -> PathBuf {
