@@ -399,8 +399,14 @@ int main() {
     const unsigned v = w4a16_version();
     std::printf("libw4a16 %u.%u.%u (header %d.%d.%d)\n", v / 10000, v / 100 % 100, v % 100,
                 W4A16_VERSION_MAJOR, W4A16_VERSION_MINOR, W4A16_VERSION_PATCH);
-    if (v / 10000 != W4A16_VERSION_MAJOR) {
-        std::printf("SUMMARY: FAIL (library major version %u, header %d)\n", v / 10000, W4A16_VERSION_MAJOR);
+    // docs/API.md, versioning policy: same major, minor >= the header's; on 0.x, the same minor.
+    const unsigned lib_major = v / 10000, lib_minor = v / 100 % 100;
+    const bool compatible = lib_major == W4A16_VERSION_MAJOR &&
+                            (W4A16_VERSION_MAJOR == 0 ? lib_minor == W4A16_VERSION_MINOR
+                                                      : lib_minor >= W4A16_VERSION_MINOR);
+    if (!compatible) {
+        std::printf("SUMMARY: FAIL (library %u.%u is not compatible with header %d.%d)\n", lib_major,
+                    lib_minor, W4A16_VERSION_MAJOR, W4A16_VERSION_MINOR);
         return 1;
     }
 
