@@ -22,8 +22,23 @@ EX_CXXFLAGS := -std=c++17 -O2 $(WARN) -I$(CURDIR)/include -I$(CUDA_HOME)/include
 EX_LIBS     := -L$(LIBDIR) -lw4a16 -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,$(LIBDIR) \
                -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread -lm
 EXAMPLES    := example w4a16_gemv_test
+CXX_EXAMPLES := server_mlp
 
-.PHONY: all setup build header examples run test test-cpu test-sass test-gpu test-c gpu-bundle clean
+# Installation (`make install PREFIX=... [DESTDIR=...]`, docs/INSTALL.md).
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+INSTALL_LIB ?= lib
+VERSION     := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -1)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+SONAME      := libw4a16.so.$(VERSION_MAJOR)
+# What libw4a16.a needs besides itself (it contains the static CUDA runtime).
+STATIC_LIBS := -lstdc++ -lgcc_s -lpthread -ldl -lrt -lm
+# CMake for the install test: on PATH, else the bootstrap's.
+CMAKE_BIN   ?= $(shell command -v cmake 2>/dev/null || echo $(TOOLCHAIN)/venv/bin/cmake)
+
+.PHONY: all setup build header examples run test test-cpu test-sass test-gpu test-c test-install \
+        install uninstall gpu-bundle clean
 
 all: build
 
@@ -38,6 +53,8 @@ setup:
 build: setup
 	$(CARGO) build --release --lib
 	@ldd $(LIBDIR)/libw4a16.so | grep -q cudart && { echo "libw4a16.so links a shared libcudart: the runtime must be static" >&2; exit 1; } || true
+	# Programs linked with -lw4a16 record the soname ($(SONAME)): make it resolvable here too.
+	@ln -sfn libw4a16.so $(LIBDIR)/$(SONAME)
 
 # Refreshes the committed header from the one build.rs generated.
 header: build
@@ -51,6 +68,9 @@ examples: build
 	  $(CC)  $(EX_CFLAGS)  examples_c/$$ex.c -o $(EXBIN)/$$ex $(EX_LIBS)
 	  $(CXX) $(EX_CXXFLAGS) -x c++ examples_c/$$ex.c -o $(EXBIN)/$$ex.cpp17 $(EX_LIBS)
 	done
+	for ex in $(CXX_EXAMPLES); do
+	  $(CXX) $(EX_CXXFLAGS) examples_c/$$ex.cpp -o $(EXBIN)/$$ex $(EX_LIBS)
+	done
 	# The header alone, as C11 and C++17, with every warning an error.
 	echo '#include "w4a16.h"' | $(CC)  $(EX_CFLAGS)  -x c   -fsyntax-only -
 	echo '#include "w4a16.h"' | $(CXX) $(EX_CXXFLAGS) -x c++ -fsyntax-only -
@@ -59,7 +79,7 @@ examples: build
 run: examples
 	$(EXBIN)/example
 
-test: setup test-cpu test-sass test-c test-gpu
+test: setup test-cpu test-sass test-c test-install test-gpu
 
 # Machine-code properties of the kernels (16-byte loads, HMMA, no spills): no GPU needed.
 test-sass: build
@@ -74,6 +94,41 @@ test-c: examples
 	$(EXBIN)/example
 	$(EXBIN)/example.cpp17
 	$(EXBIN)/w4a16_gemv_test 32 1024 1024
+	$(EXBIN)/server_mlp
+
+# Installs into a temporary prefix; builds and runs the examples against the installed package
+# through CMake's find_package(w4a16) and through pkg-config (shared and static); uninstalls.
+test-install: build
+	W4A16_TEST_CUDA_HOME=$(CUDA_HOME) W4A16_TEST_CMAKE=$(CMAKE_BIN) bash tests/install.sh
+
+# Installs the library, header, pkg-config files and CMake package under $(DESTDIR)$(PREFIX).
+install: build
+	lib=$(DESTDIR)$(PREFIX)/$(INSTALL_LIB); inc=$(DESTDIR)$(PREFIX)/include
+	cudaver=$$($(CUDA_HOME)/bin/nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\),.*/\1/p')
+	install -d "$$lib/pkgconfig" "$$lib/cmake/w4a16" "$$inc"
+	install -m 755 $(LIBDIR)/libw4a16.so "$$lib/libw4a16.so.$(VERSION)"
+	ln -sfn libw4a16.so.$(VERSION) "$$lib/$(SONAME)"
+	ln -sfn $(SONAME) "$$lib/libw4a16.so"
+	install -m 644 $(LIBDIR)/libw4a16.a "$$lib/libw4a16.a"
+	install -m 644 include/w4a16.h "$$inc/w4a16.h"
+	subst=(-e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(INSTALL_LIB)|g' -e 's|@VERSION@|$(VERSION)|g')
+	subst+=(-e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g')
+	subst+=(-e 's|@STATIC_LIBS@|$(STATIC_LIBS)|g' -e "s|@CUDA_VERSION@|$${cudaver:-unknown}|g")
+	rel=$$(realpath -m --relative-to=$(PREFIX)/$(INSTALL_LIB)/cmake/w4a16 $(PREFIX))
+	subst+=(-e "s|@PREFIX_FROM_CMAKEDIR@|$$rel|g")
+	for f in w4a16.pc w4a16-static.pc; do sed "$${subst[@]}" packaging/$$f.in > "$$lib/pkgconfig/$$f"; done
+	for f in w4a16Config.cmake w4a16ConfigVersion.cmake; do sed "$${subst[@]}" packaging/$$f.in > "$$lib/cmake/w4a16/$$f"; done
+	chmod 644 "$$lib"/pkgconfig/w4a16*.pc "$$lib"/cmake/w4a16/*.cmake
+	echo "installed libw4a16 $(VERSION) under $(DESTDIR)$(PREFIX)"
+
+# Removes exactly what `make install` put there (and lib/cmake/w4a16 when it is left empty).
+uninstall:
+	lib=$(DESTDIR)$(PREFIX)/$(INSTALL_LIB); inc=$(DESTDIR)$(PREFIX)/include
+	rm -f "$$lib"/libw4a16.so "$$lib/$(SONAME)" "$$lib/libw4a16.so.$(VERSION)" "$$lib/libw4a16.a" \
+	      "$$inc/w4a16.h" "$$lib"/pkgconfig/w4a16.pc "$$lib"/pkgconfig/w4a16-static.pc \
+	      "$$lib"/cmake/w4a16/w4a16Config.cmake "$$lib"/cmake/w4a16/w4a16ConfigVersion.cmake
+	rmdir "$$lib/cmake/w4a16" 2>/dev/null || true
+	echo "uninstalled libw4a16 $(VERSION) from $(DESTDIR)$(PREFIX)"
 
 test-gpu:
 	@if [ "$(HAVE_GPU)" = 1 ]; then
@@ -96,8 +151,10 @@ gpu-bundle: examples
 	# The integration tests only: the unit tests need no GPU and ran here.
 	grep -v '^unit ' $(DIST)/tests.txt | while read -r name path; do cp "$$path" "$(DIST)/test-$$name"; done
 	cp $(LIBDIR)/libw4a16.so $(LIBDIR)/w4a16-bench $(DIST)/
-	for ex in $(EXAMPLES); do cp $(EXBIN)/$$ex $(DIST)/; done
-	strip $(DIST)/test-* $(DIST)/w4a16-bench $(DIST)/libw4a16.so $(addprefix $(DIST)/,$(EXAMPLES))
+	for ex in $(EXAMPLES) $(CXX_EXAMPLES); do cp $(EXBIN)/$$ex $(DIST)/; done
+	strip $(DIST)/test-* $(DIST)/w4a16-bench $(DIST)/libw4a16.so $(addprefix $(DIST)/,$(EXAMPLES) $(CXX_EXAMPLES))
+	# The C programs need the soname; a copy, not a link (the bundle travels as plain files).
+	cp $(DIST)/libw4a16.so $(DIST)/$(SONAME)
 	cp scripts/run-gpu-tests.sh scripts/sanitize-gpu.sh $(DIST)/
 	du -sh $(DIST)
 

@@ -59,6 +59,9 @@ fn main() {
         println!("cargo:rustc-link-lib=dylib={lib}");
     }
     println!("cargo:rustc-env=W4A16_CUDA_HOME={}", cuda_home.display());
+    // Versioned soname libw4a16.so.<major> (docs/INSTALL.md); `make build` adds the link to it.
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libw4a16.so.{major}");
 }
 
 fn find_cuda_home(toolchain: &Path) -> PathBuf {
@@ -89,7 +92,12 @@ fn which(program: &str) -> Option<PathBuf> {
 /// Writes OUT_DIR/w4a16.h; `make header` copies it to include/ and a test fails when they differ.
 fn generate_header(manifest: &Path, out: &Path) {
     let version = format!(
-        "#define W4A16_VERSION_MAJOR {}\n#define W4A16_VERSION_MINOR {}\n#define W4A16_VERSION_PATCH {}\n\
+        "/** Major version of this header: the library's soname is libw4a16.so.<major>. */\n\
+         #define W4A16_VERSION_MAJOR {}\n\
+         /** Minor version: additions only (docs/API.md, versioning policy; 0.x minors may break). */\n\
+         #define W4A16_VERSION_MINOR {}\n\
+         /** Patch version: fixes and speed, no change to declarations or the packed layout. */\n\
+         #define W4A16_VERSION_PATCH {}\n\
          /** Encoded as w4a16_version() returns it: major * 10000 + minor * 100 + patch. */\n\
          #define W4A16_VERSION (W4A16_VERSION_MAJOR * 10000 + W4A16_VERSION_MINOR * 100 + W4A16_VERSION_PATCH)\n\n\
          /** Device pointers passed to w4a16_gemm / w4a16_pack_weights must be aligned to this many bytes. */\n\

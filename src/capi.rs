@@ -19,7 +19,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use crate::error::w4a16_status_t;
 
-/// Activation element type (also the type of scales, zeros, bias and the output).
+/// Activation element type: the type of A, scales, zeros, bias and C (all 16-bit).
+/// Descriptor fields hold it as int32_t (the size of a C enum is up to the compiler).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum w4a16_dtype_t {
@@ -29,7 +30,7 @@ pub enum w4a16_dtype_t {
     W4A16_DTYPE_BF16 = 1,
 }
 
-/// Kernel family reported by w4a16_plan.
+/// Kernel family, as reported by w4a16_plan and set by w4a16_force_path.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum w4a16_path_t {
@@ -39,7 +40,7 @@ pub enum w4a16_path_t {
     W4A16_PATH_TENSOR_CORE = 1,
 }
 
-/// Why w4a16_plan chose its configuration.
+/// Why w4a16_plan (and so w4a16_gemm) chose its configuration.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum w4a16_plan_reason_t {
@@ -51,9 +52,13 @@ pub enum w4a16_plan_reason_t {
     W4A16_PLAN_FORCED = 2,
 }
 
-/// The weight side of a product, fixed when the weights are packed. Fill it with
-/// w4a16_desc_init (which sets struct_size); the struct may grow in later minor versions, and
-/// struct_size tells the library which version the caller was built with.
+/// The weight side of a product (dtype, N, K, group size, zeros), fixed when the weights are
+/// packed: one descriptor per weight matrix, used for packing, sizing and every w4a16_gemm on it.
+///
+/// Fill it with w4a16_desc_init, which sets struct_size and validates the fields; do not fill it
+/// field by field. The struct may grow in a later minor version (fields appended); struct_size
+/// tells the library which version the caller was compiled with. Caller-owned: the library reads
+/// it during a call and keeps no pointer to it. N, K and group_size are counts of elements.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct w4a16_problem_desc_t {
@@ -65,13 +70,15 @@ pub struct w4a16_problem_desc_t {
     pub n: i64,
     /// Input features (columns of W): a positive multiple of 64 and of group_size, at most 2^20.
     pub k: i64,
-    /// Weights per scale along K: 32, 64, 128, or K (one scale per output channel).
+    /// Weights per scale (and zero) along K: 32, 64, 128, or K (one scale per output channel).
     pub group_size: i32,
     /// 1: dequantize as (q - 8)·s + z with additive zeros z; 0: (q - 8)·s.
     pub has_zeros: i32,
 }
 
-/// What w4a16_gemm would do for a problem and M. Set struct_size = sizeof(w4a16_plan_t) first.
+/// What w4a16_gemm would do for one problem and M, filled by w4a16_plan. The caller owns it and
+/// sets struct_size = sizeof(w4a16_plan_t) before the call. The strings are for people (logs,
+/// bug reports): their wording may change in any release; do not parse them.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct w4a16_plan_t {
@@ -83,24 +90,28 @@ pub struct w4a16_plan_t {
     pub used_gemv: i32,
     /// A w4a16_plan_reason_t value.
     pub reason: i32,
-    /// Number of K splits (1 = none).
+    /// Number of K splits (1 = none); split-K partial sums live in the workspace.
     pub split_k: i32,
-    /// Family-specific configuration id.
+    /// Family-specific configuration id (for diagnostics; values may change in any release).
     pub config_id: i32,
-    /// Workspace bytes this call needs (w4a16_workspace_size covers every M up to a bound).
+    /// Workspace bytes a call with this M needs (w4a16_workspace_size gives the maximum over a
+    /// range of M: allocate that).
     pub workspace_bytes: u64,
-    /// Configuration name, NUL-terminated.
+    /// Configuration name, NUL-terminated (for logs; may change in any release).
     pub config_name: [c_char; 64],
     /// Why this configuration, in words, NUL-terminated.
     pub explanation: [c_char; 192],
 }
 
-/// Opaque per-device library state.
+/// Opaque per-device library state (see w4a16_handle_t).
 pub struct w4a16_handle {
     inner: Handle,
 }
 
-/// Handle to the library state of one GPU; create with w4a16_create.
+/// Handle to the library state of one GPU: create with w4a16_create, release with w4a16_destroy.
+/// It holds no device memory and no mutable state on the hot path, so one handle per device is
+/// enough for a whole process: any number of threads may use it at once, each with its own
+/// streams (w4a16_destroy excepted). Owned by the caller.
 pub type w4a16_handle_t = *mut w4a16_handle;
 
 /// Runs `body` with panics caught; records the message of a failure for w4a16_last_error.
@@ -204,13 +215,18 @@ fn copy_cstr(dst: &mut [c_char], s: &str) {
     dst[n] = 0;
 }
 
-/// Library version as major * 10000 + minor * 100 + patch (compare with W4A16_VERSION).
+/// Version of the loaded library as major * 10000 + minor * 100 + patch (0.1.0 -> 100). Compare
+/// with W4A16_VERSION (the header's) to detect a header/library mismatch; programs built against
+/// major version X need a library of the same major version (docs/API.md, versioning policy).
+/// Thread-safe; needs no GPU.
 #[no_mangle]
 pub extern "C" fn w4a16_version() -> u32 {
     crate::VERSION_ENCODED
 }
 
-/// Static NUL-terminated description of a status value (a w4a16_status_t); never NULL.
+/// Short description of a status value (a w4a16_status_t; "unknown status" for other values).
+/// Returns a NUL-terminated string in static storage: never NULL, never to be freed.
+/// Thread-safe; needs no GPU.
 #[no_mangle]
 pub extern "C" fn w4a16_status_string(status: i32) -> *const c_char {
     use Status::*;
@@ -233,14 +249,21 @@ pub extern "C" fn w4a16_status_string(status: i32) -> *const c_char {
     }
 }
 
-/// Message of the most recent failed call on this thread, naming the argument and value
-/// ("" if none failed yet). Valid until the next failing call on this thread; never NULL.
+/// The message of the most recent failed w4a16_* call on the calling thread, naming the argument
+/// and its value (e.g. "desc: K=1000 is not a multiple of 64"); "" if no call failed on this
+/// thread yet. Successful calls do not clear it: read it right after the failing call.
+/// Returns a NUL-terminated string owned by the library (thread-local storage): never NULL, never
+/// to be freed, valid until the next failing call on the same thread or the thread's exit.
+/// Thread-safe (each thread has its own message); needs no GPU.
 #[no_mangle]
 pub extern "C" fn w4a16_last_error() -> *const c_char {
     last_error_ptr()
 }
 
-/// Number of visible CUDA devices. NO_DEVICE (count = 0) without a driver or a GPU.
+/// Number of visible CUDA devices (as the CUDA runtime counts them, after CUDA_VISIBLE_DEVICES).
+/// `count` (out, not NULL): set to 0 first, then to the count on success.
+/// Returns SUCCESS; NO_DEVICE without a driver or without a GPU (count stays 0); CUDA_ERROR for
+/// another CUDA failure; INVALID_ARGUMENT if count is NULL. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_device_count(count: *mut i32) -> w4a16_status_t {
     guard(|| {
@@ -251,8 +274,14 @@ pub unsafe extern "C" fn w4a16_device_count(count: *mut i32) -> w4a16_status_t {
     })
 }
 
-/// Fills a descriptor (and its struct_size) and validates it: INVALID_ARGUMENT names the
-/// offending field (e.g. "K=1000 is not a multiple of 64").
+/// Fills `desc` (out, not NULL; caller-owned) with the given fields and its struct_size, then
+/// validates it. `dtype`: a w4a16_dtype_t value. `n`: output features (rows of W), `k`: input
+/// features (columns of W): each a positive multiple of 64 and at most W4A16_MAX_DIM (2^20).
+/// `group_size`: weights per scale along K: 32, 64, 128, or k (one scale per output channel);
+/// k must be a multiple of it. `has_zeros`: 1 for additive zeros ((q - 8) * s + z), 0 for
+/// symmetric weights ((q - 8) * s).
+/// Returns SUCCESS, or INVALID_ARGUMENT naming the offending field (e.g. "K=1000 is not a
+/// multiple of 64"); desc is written in both cases. Host only: thread-safe, needs no GPU.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_desc_init(
     desc: *mut w4a16_problem_desc_t,
@@ -276,8 +305,12 @@ pub unsafe extern "C" fn w4a16_desc_init(
     })
 }
 
-/// Creates a handle for CUDA device `device`. NO_DEVICE without a driver/GPU; NOT_SUPPORTED on a
-/// GPU this build has no kernels for (it targets sm_90a: H100/H200). `*handle` is NULL on failure.
+/// Creates a handle for CUDA device `device` (an ordinal as cudaSetDevice takes it) and stores it
+/// in `*handle` (out, not NULL; set to NULL on failure). The handle is owned by the caller until
+/// w4a16_destroy. Reads W4A16_FORCE_PATH ("gemv" or "tensor_core": see w4a16_force_path).
+/// Returns SUCCESS; NO_DEVICE without a driver or a GPU; INVALID_ARGUMENT if handle is NULL, the
+/// device does not exist or W4A16_FORCE_PATH has another value; NOT_SUPPORTED on a GPU this build
+/// has no kernels for (it targets sm_90a: H100/H200); CUDA_ERROR for another CUDA failure.
 ///
 /// Thread safety: once created, a handle may be used by any number of host threads at once,
 /// typically each with its own stream (calls keep no mutable per-call state in the handle).
@@ -285,7 +318,8 @@ pub unsafe extern "C" fn w4a16_desc_init(
 /// `device`, else it returns WRONG_DEVICE; use one handle per GPU. w4a16_force_path changes the
 /// handle for all threads. w4a16_destroy must not race with any other call on the same handle.
 /// w4a16_last_error() is per thread. Concurrent calls writing the same C or workspace buffer on
-/// different streams race like any other CUDA work: order them with the streams.
+/// different streams race like any other CUDA work: order them with the streams. Any thread may
+/// create handles, for any device.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_create(device: i32, handle: *mut w4a16_handle_t) -> w4a16_status_t {
     guard(|| {
@@ -297,7 +331,9 @@ pub unsafe extern "C" fn w4a16_create(device: i32, handle: *mut w4a16_handle_t) 
     })
 }
 
-/// Destroys a handle (NULL is accepted and ignored). No call may use it concurrently or after.
+/// Destroys a handle created by w4a16_create; NULL is accepted and ignored (returns SUCCESS).
+/// Does not synchronize any stream. No other call may use the handle concurrently or afterwards
+/// (this is the one call on a handle that is not thread-safe).
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_destroy(handle: w4a16_handle_t) -> w4a16_status_t {
     guard(|| {
@@ -309,7 +345,10 @@ pub unsafe extern "C" fn w4a16_destroy(handle: w4a16_handle_t) -> w4a16_status_t
     })
 }
 
-/// Bytes of the packed weights (packed layout v1: N·K/2) for `desc`.
+/// Size in bytes of the packed weights for `desc` (packed layout v1: N * K / 2), i.e. of the
+/// buffers that w4a16_pack_weights and w4a16_pack_weights_host write (the plain layout has the
+/// same size). `bytes` (out, not NULL).
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, invalid desc). Host only; thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_packed_weight_bytes(
     desc: *const w4a16_problem_desc_t,
@@ -322,9 +361,18 @@ pub unsafe extern "C" fn w4a16_packed_weight_bytes(
     })
 }
 
-/// Packs plain weights on the device, asynchronously on `stream` (a cudaStream_t; NULL = default).
-/// `plain_qweight`: device [N, K/2] bytes, unsigned q in 0..15, low nibble = even k.
-/// `packed_out`: device buffer of w4a16_packed_weight_bytes bytes. Both 16-byte aligned.
+/// Packs plain weights into the kernels' layout (docs/LAYOUT.md) on the device, once per weight
+/// matrix, typically at model load. Asynchronous: enqueued on `stream` (a cudaStream_t passed as
+/// void*; NULL = the legacy default stream); synchronize before reading packed_out on the host
+/// or freeing plain_qweight.
+/// `plain_qweight`: device pointer, N * K / 2 bytes, [N, K/2] row-major, unsigned q in 0..15, two
+/// per byte, low nibble = even k. `packed_out`: device pointer, w4a16_packed_weight_bytes bytes;
+/// must not overlap plain_qweight. Both 16-byte aligned (W4A16_POINTER_ALIGNMENT). Both buffers
+/// stay owned by the caller; the library keeps no pointer after the call returns.
+/// Returns SUCCESS; INVALID_ARGUMENT (NULL pointer, invalid desc); WRONG_DEVICE if the calling
+/// thread's current device is not the handle's; CUDA_ERROR if the launch fails (errors of the
+/// kernel itself surface later on the stream, as for any CUDA work). Thread-safe.
+/// Deterministic: same bytes as w4a16_pack_weights_host.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_pack_weights(
     handle: w4a16_handle_t,
@@ -341,7 +389,13 @@ pub unsafe extern "C" fn w4a16_pack_weights(
     })
 }
 
-/// Packs plain weights on the host (no GPU needed): same bytes as w4a16_pack_weights.
+/// Packs plain weights on the host: the same bytes as w4a16_pack_weights, with no GPU (e.g. to
+/// pack offline and store packed weights). `plain_qweight`: plain_bytes bytes of plain layout
+/// (see w4a16_pack_weights); `packed_out`: packed_bytes bytes, not overlapping it. Both sizes must
+/// be at least w4a16_packed_weight_bytes (only that many bytes are read and written). Host
+/// memory, caller-owned, no alignment requirement.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, buffer too small, invalid desc).
+/// Thread-safe; deterministic.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_pack_weights_host(
     desc: *const w4a16_problem_desc_t,
@@ -361,7 +415,11 @@ pub unsafe extern "C" fn w4a16_pack_weights_host(
     })
 }
 
-/// Inverse of w4a16_pack_weights_host: packed layout v1 → plain [N, K/2].
+/// Inverse of w4a16_pack_weights_host: packed layout v1 -> plain [N, K/2] bytes, on the host.
+/// `packed`: packed_bytes bytes; `plain_out`: plain_bytes bytes, not overlapping it; both at least
+/// w4a16_packed_weight_bytes. Host memory, caller-owned.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, buffer too small, invalid desc).
+/// Thread-safe; deterministic.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_unpack_weights_host(
     desc: *const w4a16_problem_desc_t,
@@ -381,10 +439,18 @@ pub unsafe extern "C" fn w4a16_unpack_weights_host(
     })
 }
 
-/// Quantizes float weights on the host. `weights`: [N, K] row-major f32. Writes `plain_out`
-/// ([N, K/2] bytes), `scales_out` ([K/group, N] of desc->dtype) and, when desc->has_zeros,
-/// `zeros_out` (same shape; must be NULL otherwise). Symmetric: scale = absmax/7.5 per group;
-/// with zeros: min/max affine (docs/API.md).
+/// Quantizes float weights to 4 bits on the host, per group of group_size consecutive k.
+/// `weights`: [N, K] row-major float (the nn.Linear weight), N * K elements.
+/// Writes `plain_out` (N * K / 2 bytes, plain layout), `scales_out` (K/group * N elements of
+/// desc->dtype, i.e. 16-bit values, [K/group, N] row-major) and, when desc->has_zeros, `zeros_out`
+/// (same shape and type; must be NULL otherwise). Round to nearest, per group:
+/// symmetric: s = absmax / 7.5 (rounded to the dtype), q = clamp(round(w / s) + 8, 0, 15);
+/// with zeros: s = (max - min) / 15, z = min + 8 * s (each rounded to the dtype),
+/// q = clamp(round((w - z) / s) + 8, 0, 15). Scales are floored at the dtype's smallest normal
+/// value. All host memory, caller-owned, aligned for their element types.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, zeros_out inconsistent with has_zeros,
+/// misaligned pointer, a group whose scale overflows the dtype, invalid desc).
+/// Thread-safe; deterministic; needs no GPU.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_quantize_host(
     desc: *const w4a16_problem_desc_t,
@@ -406,9 +472,14 @@ pub unsafe extern "C" fn w4a16_quantize_host(
 
 /// Imports a GPTQ checkpoint tensor set on the host into the plain layout + additive zeros.
 /// `qweight`: int32 [K/8, N]; `qzeros`: int32 [K/group, N/8] (NULL for symmetric checkpoints;
-/// must match desc->has_zeros); `scales`: [K/group, N] of desc->dtype. `zero_offset`: 1 for
-/// checkpoints that store zero-1 (the original GPTQ format), 0 for those that store the zero.
-/// Outputs as w4a16_quantize_host. Act-order (g_idx) checkpoints are not supported.
+/// must match desc->has_zeros); `scales`: [K/group, N] of desc->dtype (read only: the library's
+/// scales are the checkpoint's, pass the same array to w4a16_gemm). `zero_offset`: 1 for
+/// checkpoints that store zero - 1 (the original GPTQ format), 0 for those that store the zero.
+/// Writes `plain_out` (N * K / 2 bytes) and, when desc->has_zeros, `zeros_out` ([K/group, N] of
+/// desc->dtype; NULL otherwise). Host memory, caller-owned, aligned for the element types.
+/// Act-order (g_idx) checkpoints are not supported.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, inconsistent zeros, out-of-range values,
+/// invalid desc). Thread-safe; deterministic; needs no GPU.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_import_gptq_host(
     desc: *const w4a16_problem_desc_t,
@@ -435,8 +506,13 @@ pub unsafe extern "C" fn w4a16_import_gptq_host(
     })
 }
 
-/// Imports an AWQ checkpoint tensor set on the host. `qweight`: int32 [K, N/8] in AWQ's nibble
-/// order; `qzeros`: int32 [K/group, N/8]; `scales`: [K/group, N]. desc->has_zeros must be 1.
+/// Imports an AWQ checkpoint tensor set on the host into the plain layout + additive zeros.
+/// `qweight`: int32 [K, N/8] in AWQ's nibble order; `qzeros`: int32 [K/group, N/8] (not NULL);
+/// `scales`: [K/group, N] of desc->dtype (read only; pass the same array to w4a16_gemm).
+/// desc->has_zeros must be 1. Writes `plain_out` (N * K / 2 bytes) and `zeros_out` ([K/group, N]
+/// of desc->dtype). Host memory, caller-owned, aligned for the element types.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, has_zeros = 0, invalid desc).
+/// Thread-safe; deterministic; needs no GPU.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_import_awq_host(
     desc: *const w4a16_problem_desc_t,
@@ -484,10 +560,13 @@ fn write_quantized(
     Ok(())
 }
 
-/// Forces every later call on this handle onto one path (a w4a16_path_t), or back to normal
-/// dispatch with -1. For debugging, tests and comparisons; affects all threads using the handle.
-/// The initial value comes from the W4A16_FORCE_PATH environment variable ("gemv" or
-/// "tensor_core") read by w4a16_create.
+/// Forces every later w4a16_gemm / w4a16_plan / w4a16_workspace_size on this handle onto one
+/// path (`path`: a w4a16_path_t value), or back to normal dispatch with -1. For debugging, tests
+/// and comparisons, not for production. Affects all threads using the handle; calls already
+/// enqueued are not affected. Query w4a16_workspace_size again after changing it. The initial
+/// value comes from the W4A16_FORCE_PATH environment variable ("gemv" or "tensor_core") read by
+/// w4a16_create.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL handle, path not -1, 0 or 1). Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_force_path(handle: w4a16_handle_t, path: i32) -> w4a16_status_t {
     guard(|| {
@@ -503,9 +582,13 @@ pub unsafe extern "C" fn w4a16_force_path(handle: w4a16_handle_t, path: i32) -> 
     })
 }
 
-/// Dequantizes plain weights on the host to float [N, K] row-major: (q - 8)·s (+ z), computed
-/// exactly as the library defines the weights (the reference for checking results).
-/// `zeros` must be NULL unless desc->has_zeros.
+/// Dequantizes plain weights on the host to float [N, K] row-major: W[n][k] = (q - 8) * s (+ z),
+/// computed exactly as the library defines the weights: the reference for checking results.
+/// `plain_qweight`: N * K / 2 bytes; `scales`: [K/group, N] of desc->dtype; `zeros`: the same
+/// shape, NULL unless desc->has_zeros; `weights_out`: N * K floats. Host memory, caller-owned,
+/// aligned for the element types.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, zeros inconsistent with has_zeros,
+/// invalid desc). Thread-safe; deterministic; needs no GPU.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_dequantize_host(
     desc: *const w4a16_problem_desc_t,
@@ -618,7 +701,15 @@ pub unsafe extern "C" fn w4a16_cache_load(handle: w4a16_handle_t, path: *const c
     })
 }
 
-/// Device scratch bytes that any w4a16_gemm call with 1 <= M <= max_m needs for `desc`.
+/// Device scratch, in bytes, that every w4a16_gemm call on this handle and problem with
+/// 1 <= M <= max_m needs (0 is a valid answer: then pass workspace = NULL, workspace_bytes = 0).
+/// Allocate it once (e.g. for the largest batch) and reuse it for every call and every layer
+/// whose calls are serialized on one stream; calls that may run concurrently (different streams)
+/// need separate workspaces. `max_m`: 1..W4A16_MAX_M. `bytes` (out, not NULL).
+/// Depends on the handle's device, forced path and tuning table: query it again after
+/// w4a16_force_path, w4a16_tune or w4a16_cache_load.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, invalid desc, max_m out of range).
+/// Thread-safe; no allocation, no synchronization.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_workspace_size(
     handle: w4a16_handle_t,
@@ -640,12 +731,34 @@ pub unsafe extern "C" fn w4a16_workspace_size(
     })
 }
 
-/// C[M, N] = A[M, K] · Wᵀ (+ bias), asynchronously on `stream` (a cudaStream_t; NULL = default).
-/// No allocation, no synchronization: capturable in a CUDA graph. All pointers are device
-/// pointers, 16-byte aligned. A: [M, lda] (lda >= K, multiple of 8), packed_w: from
-/// w4a16_pack_weights, scales/zeros: [K/group, N] (zeros NULL unless desc->has_zeros), bias: [N]
-/// or NULL, C: [M, ldc] (ldc >= N, multiple of 8), all of desc->dtype. workspace: at least
-/// w4a16_workspace_size bytes for this M (NULL when that is 0). fp32 accumulation.
+/// C[M, N] = A[M, K] * W^T (+ bias[N]) with W the packed 4-bit weights of `desc`: one quantized
+/// nn.Linear. fp32 accumulation, result rounded to desc->dtype.
+/// Asynchronous: enqueued on `stream` (a cudaStream_t passed as void*; NULL = the legacy default
+/// stream). Allocates nothing and never synchronizes, so it may be captured in a CUDA graph
+/// (the graph then holds these pointers and M). Inputs must stay valid and unchanged, and C must
+/// not be read, until the work completes on the stream; the caller owns every buffer and the
+/// library keeps no pointer after the call returns.
+/// All pointers are device pointers, 16-byte aligned (W4A16_POINTER_ALIGNMENT), of desc->dtype
+/// elements unless stated. Leading dimensions are in elements, multiples of W4A16_LD_MULTIPLE (8).
+/// - `a`: A, M rows of lda elements (lda >= K); only the first K of each row are read.
+/// - `packed_w`: N * K / 2 bytes from w4a16_pack_weights (or w4a16_pack_weights_host) with the
+///   same desc.
+/// - `scales`: [K/group, N] row-major. `zeros`: same shape when desc->has_zeros, else NULL.
+/// - `bias`: [N], or NULL for none.
+/// - `c`: C, M rows of ldc elements (ldc >= N); only the first N of each row are written. C must
+///   not overlap any input.
+/// - `m`: 1..W4A16_MAX_M (tokens of this step).
+/// - `workspace`: workspace_bytes bytes, at least what w4a16_workspace_size returns for this M;
+///   NULL with workspace_bytes = 0 when that is 0. Not to be used by concurrent calls.
+/// Returns SUCCESS; INVALID_ARGUMENT (NULL or misaligned pointer, bad lda/ldc/M, zeros
+/// inconsistent with desc->has_zeros, invalid desc); WORKSPACE_TOO_SMALL; WRONG_DEVICE if the
+/// calling thread's current device is not the handle's; CUDA_ERROR if a launch fails. Nothing is
+/// enqueued when a check fails. Errors of a kernel that has started surface later on the stream,
+/// as for any CUDA work.
+/// Thread-safe: concurrent calls on one handle are fine (with separate workspaces).
+/// Deterministic: the same inputs, M and handle settings give bitwise identical C (no atomics).
+/// The configuration (and so the exact rounding) may differ between values of M and between
+/// paths: a row's result can differ in the last bits between an M = 1 and an M = 512 call.
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_gemm(
     handle: w4a16_handle_t,
@@ -685,8 +798,12 @@ pub unsafe extern "C" fn w4a16_gemm(
     })
 }
 
-/// Says which path and configuration w4a16_gemm would use for this problem and M, why, and the
-/// workspace it needs. `plan->struct_size` must be set to sizeof(w4a16_plan_t) by the caller.
+/// Says what w4a16_gemm would do for this problem and M on this handle: path (GEMV or tensor
+/// core), configuration, split-K, the reason for the choice and the workspace this M needs.
+/// `plan` (in/out, not NULL, caller-owned): the caller sets plan->struct_size =
+/// sizeof(w4a16_plan_t) first; the library fills the rest. `m`: 1..W4A16_MAX_M.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, struct_size too small, invalid desc, M out
+/// of range). Thread-safe; host only (no GPU work, no synchronization).
 #[no_mangle]
 pub unsafe extern "C" fn w4a16_plan(
     handle: w4a16_handle_t,

@@ -3,12 +3,15 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 
-/// Result of every `w4a16_*` call. The values are fixed: new codes are only ever appended.
+/// Result of every `w4a16_*` call that can fail. The values are fixed: new codes are only ever
+/// appended (in a minor release), so treat unknown values as failures. Every value other than
+/// W4A16_STATUS_SUCCESS leaves a message for w4a16_last_error() on the calling thread;
+/// w4a16_status_string() names the value.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum w4a16_status_t {
-    /// The call did what it was asked.
+    /// The call did what it was asked (for asynchronous calls: the work was enqueued).
     W4A16_STATUS_SUCCESS = 0,
     /// An argument is NULL, out of range, misaligned or inconsistent; w4a16_last_error() names it.
     W4A16_STATUS_INVALID_ARGUMENT = 1,
