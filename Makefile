@@ -156,7 +156,11 @@ gpu-bundle: examples
 	# The C programs need the soname; a copy, not a link (the bundle travels as plain files).
 	cp $(DIST)/libw4a16.so $(DIST)/$(SONAME)
 	cp scripts/run-gpu-tests.sh scripts/sanitize-gpu.sh $(DIST)/
-	du -sh $(DIST)
+	# The test binaries each embed every kernel: the bundle travels compressed (the device
+	# tool carries at most 64 MiB). There: tar xzf dist/bundle/gpu.tar.gz -C /tmp.
+	rm -rf $(CURDIR)/dist/bundle; mkdir -p $(CURDIR)/dist/bundle
+	tar czf $(CURDIR)/dist/bundle/gpu.tar.gz -C $(CURDIR)/dist gpu
+	du -sh $(DIST) $(CURDIR)/dist/bundle/gpu.tar.gz
 
 clean:
 	$(CARGO) clean

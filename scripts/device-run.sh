@@ -5,8 +5,9 @@
 set -uo pipefail
 what=${1:-all}; shift || true
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-B=dist/gpu
-export LD_LIBRARY_PATH="$PWD/$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The bundle travels compressed (make gpu-bundle → dist/bundle/gpu.tar.gz, carried as dist/bundle).
+if [ -f dist/bundle/gpu.tar.gz ]; then tar xzf dist/bundle/gpu.tar.gz -C /tmp && B=/tmp/gpu; else B=dist/gpu; fi
+export LD_LIBRARY_PATH="$B${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # cuBLAS for the baseline lives in the torch environment's nvidia wheels.
 CUBLAS=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
 [ -n "$CUBLAS" ] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$CUBLAS"

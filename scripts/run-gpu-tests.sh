@@ -63,6 +63,8 @@ else
     if ./example; then summary+=("PASS example"); else summary+=("FAIL example"); fail=1; fi
     echo "=== C seed test program"
     if ./w4a16_gemv_test 32 1024 1024; then summary+=("PASS w4a16_gemv_test"); else summary+=("FAIL w4a16_gemv_test"); fail=1; fi
+    echo "=== C++ server-style example"
+    if ./server_mlp; then summary+=("PASS server_mlp"); else summary+=("FAIL server_mlp"); fail=1; fi
   fi
 fi
 echo "=== summary"
