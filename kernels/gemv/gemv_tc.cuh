@@ -20,8 +20,9 @@
 //   * scales (and zeros) are per (channel, 32-k vector) and applied to the dequantized fp16/bf16
 //     pairs (HMUL2 / HFMA2) before the mma; fp32 accumulation.
 // CTA: 4 warps x 2 tiles x 16 channels = 128 channels; all warps walk the CTA's K range together,
-// 512 k (4 steps) per shared-memory stage (double-buffered, one barrier per stage); weight loads run
-// two steps ahead of use (4 x 16 B per thread per step).
+// 512 k (4 steps) per activation stage (double-buffered, one barrier per stage). The weights (4 x
+// 16 B per thread per step) and scales stream through a per-warp cp.async ring three steps ahead of
+// use, so the loads in flight hold no registers (3 CTAs of 128 threads per SM).
 // Split-K (grid.z = split): mode 1 writes fp32 partials to the caller's workspace (the shared
 // ordered reduction kernel finishes); mode 2 makes the splits one thread-block cluster (<= 8) and
 // reduces the partial tiles through distributed shared memory in rank order. Both deterministic.
@@ -46,6 +47,18 @@ constexpr int kStepK = 128;                        // 4 lanes (t) x 32 k
 constexpr int kStageSteps = 4;
 constexpr int kStageK = kStageSteps * kStepK;      // 512
 constexpr int kMaxCluster = 8;                     // portable cluster size
+constexpr int kWStages = kStageSteps;              // cp.async ring: steps of weights per warp
+
+// Dynamic shared memory: activation stages, then the weight ring [slot][piece][thread] (uint4),
+// then the scale/zero ring [slot][warp][scales|zeros][t][32 channels] (16-bit).
+template <int MT>
+constexpr int a_stage_u4() { return kStageSteps * MT * 16; }
+constexpr int kWRingU4 = kWStages * 4 * kThreads;
+constexpr int kSRingHalves = kWStages * kWarps * 2 * 4 * 32;
+template <int MT>
+constexpr size_t smem_bytes() {
+  return (2 * a_stage_u4<MT>() + kWRingU4) * 16 + kSRingHalves * 2;
+}
 
 enum Mode : int32_t { kDirect = 0, kWorkspace = 1, kCluster = 2 };
 
@@ -81,15 +94,18 @@ __device__ __forceinline__ int slot(int s, int m, int j, int t) {
 // rows past M compute on zeros and are not stored); kZeros = additive zeros present.
 // Grid: x = ceil(M / MT), y = ceil(N / 128), z = split.
 template <typename T, int NT, bool kZeros>
-__global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
+__global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   constexpr int MT = NT * 8;
-  constexpr int kStageU4 = kStageSteps * MT * 16;
+  constexpr int kStageU4 = a_stage_u4<MT>();
   constexpr int kAPerThread = MT * (kStageK / 8) / kThreads;  // 16-B activation pieces per stage
   static_assert(kAPerThread * kThreads == MT * (kStageK / 8), "stage must split evenly");
   static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
-  __shared__ __align__(16) uint4 s_a[2 * kStageU4];
+  extern __shared__ __align__(16) uint4 smem_u4[];
+  uint4* s_a = smem_u4;
+  uint4* s_w = smem_u4 + 2 * kStageU4;
+  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + kWRingU4);
 
   const int tid = threadIdx.x;
   const int lane = tid & 31;
@@ -110,8 +126,6 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
   const int64_t w_stride = p.k / 2;
   // Thread's weight bytes for tile r, half hh (channel n_warp + 16r + 8hh + g) at k = kb + 32t.
   const uint8_t* w_base = p.w + (n_warp + g) * w_stride + kb / 2 + 16 * t;
-  const uint16_t* s_base = static_cast<const uint16_t*>(p.scales) + n_warp + g;
-  const uint16_t* z_base = static_cast<const uint16_t*>(p.zeros) + n_warp + g;
   const T* a_base = static_cast<const T*>(p.a) + m_base * p.lda;
 
   // ---- activation staging: global (natural order) -> registers -> shared (mma order) ----
@@ -151,30 +165,52 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
     }
   };
 
-  // ---- weight stream: two steps in flight ahead of the one consumed ----
+  // ---- weight stream: a per-warp cp.async ring, kWStages - 1 steps in flight ahead of use ----
+  // Each thread copies (and later reads) its own four 16-B weight pieces; lanes 0..15 copy the
+  // warp's scales (4 t x 4 pieces of 8 channels), lanes 16..31 its zeros, read by every lane after
+  // the wait and a warp barrier.
+  const uint8_t* w_dummy = p.w;  // a valid address for predicated-off copies
+  auto issue_step = [&](int step, int slot) {
+    const int64_t koff = static_cast<int64_t>(step) * kStepK;  // from kb
+    const bool step_ok = warp_valid && step < nsteps;
+    const bool ok = step_ok && kb + koff + 32 * t < ke;
+#pragma unroll
+    for (int pc = 0; pc < 4; ++pc) {
+      const int64_t row = 16 * (pc >> 1) + 8 * (pc & 1);
+      const void* src = ok ? static_cast<const void*>(w_base + row * w_stride + koff / 2) : w_dummy;
+      cp_async_16(smem_addr(s_w + (slot * 4 + pc) * kThreads + tid), src, ok ? 16u : 0u);
+    }
+    const int sl = lane & 15;
+    const int st_t = sl >> 2;
+    const int piece = sl & 3;
+    const int64_t kt = kb + koff + 32 * st_t;
+    const bool okt = step_ok && kt < ke;
+    const int64_t grp = (okt ? kt : 0) >> p.group_shift;
+    const bool is_zero = lane >= 16;
+    if (!is_zero || kZeros) {
+      const uint16_t* base = static_cast<const uint16_t*>(is_zero ? p.zeros : p.scales);
+      const void* src = okt ? static_cast<const void*>(base + grp * p.n + n_warp + 8 * piece)
+                            : static_cast<const void*>(w_dummy);
+      uint16_t* dst = s_s + ((slot * kWarps + warp) * 2 + (is_zero ? 1 : 0)) * 128 + st_t * 32 +
+                      8 * piece;
+      cp_async_16(smem_addr(dst), src, okt ? 16u : 0u);
+    }
+    cp_async_commit();
+  };
   struct StepRegs {
     uint4 w[kTiles][2];
     uint32_t s[kTiles][2];
     uint32_t z[kTiles][2];
   };
-  auto load_step = [&](int step, StepRegs& r) {
-    const int64_t koff = static_cast<int64_t>(step) * kStepK;  // from kb
-    const int64_t k0 = kb + koff + 32 * t;
-    const bool ok = warp_valid && step < nsteps && k0 < ke;
-    const int64_t grp = (ok ? k0 : 0) >> p.group_shift;
+  auto read_step = [&](int slot, StepRegs& r) {
+    const uint16_t* ss = s_s + ((slot * kWarps + warp) * 2) * 128 + t * 32 + g;
 #pragma unroll
     for (int tile = 0; tile < kTiles; ++tile)
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
-        const int64_t row = 16 * tile + 8 * hh;
-        r.w[tile][hh] = make_uint4(0u, 0u, 0u, 0u);
-        r.s[tile][hh] = 0u;
-        r.z[tile][hh] = 0u;
-        if (ok) {
-          r.w[tile][hh] = ldg_stream_128(w_base + row * w_stride + koff / 2);
-          r.s[tile][hh] = __ldg(s_base + grp * p.n + row);
-          if (kZeros) r.z[tile][hh] = __ldg(z_base + grp * p.n + row);
-        }
+        r.w[tile][hh] = s_w[(slot * 4 + tile * 2 + hh) * kThreads + tid];
+        r.s[tile][hh] = ss[16 * tile + 8 * hh];
+        r.z[tile][hh] = kZeros ? ss[128 + 16 * tile + 8 * hh] : 0u;
       }
   };
 
@@ -230,13 +266,12 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
     }
   };
 
-  StepRegs r0, r1, r2;
   if (nstages > 0) {
     load_a(0);
     store_a(0);
   }
-  load_step(0, r1);
-  load_step(1, r2);
+#pragma unroll
+  for (int i = 0; i < kWStages - 1; ++i) issue_step(i, i);
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
@@ -245,15 +280,22 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
     if (more) load_a(st + 1);
 #pragma unroll
     for (int s = 0; s < kStageSteps; ++s) {
+      static_assert(kWStages == kStageSteps, "ring slot = step within the stage");
       const int step = st * kStageSteps + s;
-      r0 = r1;
-      r1 = r2;
-      load_step(step + 2, r2);
-      if (warp_valid && step < nsteps) compute(r0, buf, s);
+      __syncwarp();  // every lane is done with the slot the next copy overwrites (step - 1's)
+      issue_step(step + kWStages - 1, (s + kWStages - 1) % kWStages);
+      cp_async_wait<kWStages - 1>();
+      __syncwarp();  // other lanes' scale copies are visible
+      if (warp_valid && step < nsteps) {
+        StepRegs r;
+        read_step(s, r);
+        compute(r, buf, s);
+      }
     }
     if (more) store_a(buf ^ 1);
     __syncthreads();
   }
+  cp_async_wait<0>();
 
   // ---- epilogue. acc[tile][nt]: c0,c1 = (channel g, tokens 2t, 2t+1), c2,c3 = channel g + 8 ----
   if (p.mode == kCluster) {
@@ -318,14 +360,19 @@ cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
   if (m_blocks > 0x7fffffff || n_blocks > 65535 || split > 65535) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
                   static_cast<unsigned>(split));
+  constexpr size_t kSmem = smem_bytes<MT>();
+  static const cudaError_t attr_err = cudaFuncSetAttribute(
+      gemv_tc_kernel<T, NT, kZeros>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+      static_cast<int>(kSmem));  // once per instantiation (thread-safe static initialization)
+  if (attr_err != cudaSuccess) return attr_err;
   if (p.mode != kCluster) {
-    gemv_tc_kernel<T, NT, kZeros><<<grid, kThreads, 0, stream>>>(p);
+    gemv_tc_kernel<T, NT, kZeros><<<grid, kThreads, kSmem, stream>>>(p);
     return cudaGetLastError();
   }
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = grid;
   cfg.blockDim = dim3(kThreads);
-  cfg.dynamicSmemBytes = 0;
+  cfg.dynamicSmemBytes = kSmem;
   cfg.stream = stream;
   cudaLaunchAttribute attr[1];
   attr[0].id = cudaLaunchAttributeClusterDimension;
