@@ -91,7 +91,7 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int j) {
 // low bit so that the two tokens of a quarter-warp hit different banks (conflict-free LDS.128).
 template <int MT>
 __device__ __forceinline__ int slot(int s, int m, int j, int t) {
-  return ((s * MT + m) * (8 * kPieces) + (j ^ (m & 1))) * 4 + t;
+  return ((s * MT + m) * (4 * kPieces) + (j ^ (m & 1))) * 4 + t;  // 4·kPieces sub-blocks of 8 k
 }
 
 // Template parameters: T = half / __nv_bfloat16; NT = n8 token tiles (MT = 8 NT token rows per CTA;
@@ -141,8 +141,8 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
   auto piece = [&](int idx, int& m, int& s, int& j, int& tt) {
     m = idx >> 6;
     const int q = idx & 63;
-    s = q / (4 * 8 * kPieces);
-    j = ((q >> 2) & (8 * kPieces - 1)) ^ (m & 1);
+    s = q / (4 * 4 * kPieces);                      // 4 t x 4·kPieces sub-blocks per step
+    j = ((q >> 2) & (4 * kPieces - 1)) ^ (m & 1);
     tt = q & 3;
   };
   auto load_a = [&](int st) {
