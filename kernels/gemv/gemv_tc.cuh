@@ -20,10 +20,9 @@
 //   * scales (and zeros) are per (channel, 32-k vector) and applied to the dequantized fp16/bf16
 //     pairs (HMUL2 / HFMA2) before the mma; fp32 accumulation.
 // CTA: 4 warps x 2 tiles x 16 channels = 128 channels; all warps walk the CTA's K range together,
-// 512 k (2 steps of 256 k) per activation stage (double-buffered, one barrier per stage). Per step
-// a thread streams 2 consecutive 16-B pieces of each of its 4 rows (a warp reads 256 contiguous
-// bytes per row) through a per-warp cp.async ring 3 steps ahead of use, with the scales, so the
-// loads in flight hold no registers (384 B per thread; 2 CTAs of 128 threads per SM).
+// 512 k (4 steps) per activation stage (double-buffered, one barrier per stage). The weights (4 x
+// 16 B per thread per step) and scales stream through a per-warp cp.async ring three steps ahead of
+// use, so the loads in flight hold no registers (3 CTAs of 128 threads per SM).
 // Split-K (grid.z = split): mode 1 writes fp32 partials to the caller's workspace (the shared
 // ordered reduction kernel finishes); mode 2 makes the splits one thread-block cluster (<= 8) and
 // reduces the partial tiles through distributed shared memory in rank order. Both deterministic.
@@ -44,21 +43,18 @@ constexpr int kThreads = 32 * kWarps;
 constexpr int kTiles = 2;                          // 16-channel mma tiles per warp
 constexpr int kRowsPerWarp = 16 * kTiles;
 constexpr int kRowsPerCta = kWarps * kRowsPerWarp; // 128
-constexpr int kPieces = 2;                         // consecutive 16-B pieces per row per step
-constexpr int kStepK = 4 * 32 * kPieces;           // 4 lanes (t) x 64 k = 256
-constexpr int kStageSteps = 2;
+constexpr int kStepK = 128;                        // 4 lanes (t) x 32 k
+constexpr int kStageSteps = 4;
 constexpr int kStageK = kStageSteps * kStepK;      // 512
 constexpr int kMaxCluster = 8;                     // portable cluster size
-constexpr int kWStages = 4;                        // cp.async ring slots (3 steps in flight)
+constexpr int kWStages = kStageSteps;              // cp.async ring: steps of weights per warp
 
 // Dynamic shared memory: activation stages, then the weight ring [slot][piece][thread] (uint4),
 // then the scale/zero ring [slot][warp][scales|zeros][t][32 channels] (16-bit).
 template <int MT>
-constexpr int a_stage_u4() { return kStageSteps * MT * (kStepK / 8); }
-constexpr int kWPieces = kTiles * 2 * kPieces;     // 16-B weight pieces per thread per step
-constexpr int kWRingU4 = kWStages * kWPieces * kThreads;
-constexpr int kSRowHalves = 4 * kPieces * 32;      // [t][piece][32 channels] of one warp
-constexpr int kSRingHalves = kWStages * kWarps * 2 * kSRowHalves;
+constexpr int a_stage_u4() { return kStageSteps * MT * 16; }
+constexpr int kWRingU4 = kWStages * 4 * kThreads;
+constexpr int kSRingHalves = kWStages * kWarps * 2 * 4 * 32;
 template <int MT>
 constexpr size_t smem_bytes() {
   return (2 * a_stage_u4<MT>() + kWRingU4) * 16 + kSRingHalves * 2;
@@ -91,14 +87,14 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int j) {
 // low bit so that the two tokens of a quarter-warp hit different banks (conflict-free LDS.128).
 template <int MT>
 __device__ __forceinline__ int slot(int s, int m, int j, int t) {
-  return ((s * MT + m) * (4 * kPieces) + (j ^ (m & 1))) * 4 + t;  // 4·kPieces sub-blocks of 8 k
+  return ((s * MT + m) * 4 + (j ^ (m & 1))) * 4 + t;
 }
 
 // Template parameters: T = half / __nv_bfloat16; NT = n8 token tiles (MT = 8 NT token rows per CTA;
 // rows past M compute on zeros and are not stored); kZeros = additive zeros present.
 // Grid: x = ceil(M / MT), y = ceil(N / 128), z = split.
 template <typename T, int NT, bool kZeros>
-__global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
+__global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   constexpr int MT = NT * 8;
@@ -129,7 +125,7 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
 
   const int64_t w_stride = p.k / 2;
   // Thread's weight bytes for tile r, half hh (channel n_warp + 16r + 8hh + g) at k = kb + 32t.
-  const uint8_t* w_base = p.w + (n_warp + g) * w_stride + kb / 2 + 16 * kPieces * t;
+  const uint8_t* w_base = p.w + (n_warp + g) * w_stride + kb / 2 + 16 * t;
   const T* a_base = static_cast<const T*>(p.a) + m_base * p.lda;
 
   // ---- activation staging: global (natural order) -> registers -> shared (mma order) ----
@@ -137,12 +133,11 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
   // Piece idx: token m = idx / 64; q = idx % 64 enumerates the stage's slots of that token in
   // shared-memory order (s, swizzled j, t), so a warp's stores are contiguous and its loads cover
   // 512 contiguous bytes of a token row.
-  static_assert(kStageK / 8 == 64, "64 activation pieces per token per stage");
   auto piece = [&](int idx, int& m, int& s, int& j, int& tt) {
     m = idx >> 6;
     const int q = idx & 63;
-    s = q / (4 * 4 * kPieces);                      // 4 t x 4·kPieces sub-blocks per step
-    j = ((q >> 2) & (4 * kPieces - 1)) ^ (m & 1);
+    s = q >> 4;
+    j = ((q >> 2) & 3) ^ (m & 1);
     tt = q & 3;
   };
   auto load_a = [&](int st) {
@@ -150,8 +145,7 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
     for (int i = 0; i < kAPerThread; ++i) {
       int m, s, j, tt;
       piece(tid + i * kThreads, m, s, j, tt);
-      const int64_t k =
-          kb + static_cast<int64_t>(st) * kStageK + s * kStepK + tt * (32 * kPieces) + j * 8;
+      const int64_t k = kb + static_cast<int64_t>(st) * kStageK + s * kStepK + tt * 32 + j * 8;
       a_reg[i] = make_uint4(0u, 0u, 0u, 0u);
       if (m < m_valid && k < ke) a_reg[i] = ldg_128(a_base + m * p.lda + k);
     }
@@ -179,59 +173,45 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
   auto issue_step = [&](int step, int slot) {
     const int64_t koff = static_cast<int64_t>(step) * kStepK;  // from kb
     const bool step_ok = warp_valid && step < nsteps;
+    const bool ok = step_ok && kb + koff + 32 * t < ke;
 #pragma unroll
-    for (int pc = 0; pc < kWPieces; ++pc) {
-      const int tile = pc / (2 * kPieces);
-      const int hh = (pc / kPieces) & 1;
-      const int pp = pc % kPieces;
-      const int64_t row = 16 * tile + 8 * hh;
-      const bool ok = step_ok && kb + koff + (32 * kPieces) * t + 32 * pp < ke;
-      const void* src =
-          ok ? static_cast<const void*>(w_base + row * w_stride + koff / 2 + 16 * pp) : w_dummy;
-      cp_async_16(smem_addr(s_w + (slot * kWPieces + pc) * kThreads + tid), src, ok ? 16u : 0u);
+    for (int pc = 0; pc < 4; ++pc) {
+      const int64_t row = 16 * (pc >> 1) + 8 * (pc & 1);
+      const void* src = ok ? static_cast<const void*>(w_base + row * w_stride + koff / 2) : w_dummy;
+      cp_async_16(smem_addr(s_w + (slot * 4 + pc) * kThreads + tid), src, ok ? 16u : 0u);
     }
-    // Lane l copies 8 channels (piece l % 4) of the scale row of lane-column t = l / 8, piece
-    // (l / 4) % 2; with zeros, a second copy of the zero row.
-    static_assert(kPieces == 2, "one scale copy per lane");
-    const int st_t = lane >> 3;
-    const int st_p = (lane >> 2) & 1;
-    const int piece = lane & 3;
-    const int64_t kt = kb + koff + (32 * kPieces) * st_t + 32 * st_p;
+    const int sl = lane & 15;
+    const int st_t = sl >> 2;
+    const int piece = sl & 3;
+    const int64_t kt = kb + koff + 32 * st_t;
     const bool okt = step_ok && kt < ke;
     const int64_t grp = (okt ? kt : 0) >> p.group_shift;
-    const int64_t off = grp * p.n + n_warp + 8 * piece;
-    uint16_t* dst = s_s + ((slot * kWarps + warp) * 2) * kSRowHalves + (st_t * kPieces + st_p) * 32 +
-                    8 * piece;
-    cp_async_16(smem_addr(dst),
-                okt ? static_cast<const void*>(static_cast<const uint16_t*>(p.scales) + off)
-                    : static_cast<const void*>(w_dummy),
-                okt ? 16u : 0u);
-    if (kZeros) {
-      cp_async_16(smem_addr(dst + kSRowHalves),
-                  okt ? static_cast<const void*>(static_cast<const uint16_t*>(p.zeros) + off)
-                      : static_cast<const void*>(w_dummy),
-                  okt ? 16u : 0u);
+    const bool is_zero = lane >= 16;
+    if (!is_zero || kZeros) {
+      const uint16_t* base = static_cast<const uint16_t*>(is_zero ? p.zeros : p.scales);
+      const void* src = okt ? static_cast<const void*>(base + grp * p.n + n_warp + 8 * piece)
+                            : static_cast<const void*>(w_dummy);
+      uint16_t* dst = s_s + ((slot * kWarps + warp) * 2 + (is_zero ? 1 : 0)) * 128 + st_t * 32 +
+                      8 * piece;
+      cp_async_16(smem_addr(dst), src, okt ? 16u : 0u);
     }
     cp_async_commit();
   };
   struct StepRegs {
-    uint4 w[kTiles][2][kPieces];
-    uint32_t s[kTiles][2][kPieces];
-    uint32_t z[kTiles][2][kPieces];
+    uint4 w[kTiles][2];
+    uint32_t s[kTiles][2];
+    uint32_t z[kTiles][2];
   };
   auto read_step = [&](int slot, StepRegs& r) {
-    const uint16_t* ss = s_s + ((slot * kWarps + warp) * 2) * kSRowHalves + t * kPieces * 32 + g;
+    const uint16_t* ss = s_s + ((slot * kWarps + warp) * 2) * 128 + t * 32 + g;
 #pragma unroll
     for (int tile = 0; tile < kTiles; ++tile)
 #pragma unroll
-      for (int hh = 0; hh < 2; ++hh)
-#pragma unroll
-        for (int pp = 0; pp < kPieces; ++pp) {
-          const int pc = (tile * 2 + hh) * kPieces + pp;
-          r.w[tile][hh][pp] = s_w[(slot * kWPieces + pc) * kThreads + tid];
-          r.s[tile][hh][pp] = ss[pp * 32 + 16 * tile + 8 * hh];
-          r.z[tile][hh][pp] = kZeros ? ss[kSRowHalves + pp * 32 + 16 * tile + 8 * hh] : 0u;
-        }
+      for (int hh = 0; hh < 2; ++hh) {
+        r.w[tile][hh] = s_w[(slot * 4 + tile * 2 + hh) * kThreads + tid];
+        r.s[tile][hh] = ss[16 * tile + 8 * hh];
+        r.z[tile][hh] = kZeros ? ss[128 + 16 * tile + 8 * hh] : 0u;
+      }
   };
 
   float acc[kTiles][NT][4];
@@ -244,45 +224,42 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
 
   auto compute = [&](const StepRegs& r, int buf, int s) {
     const uint4* sb = s_a + buf * kStageU4;
+    T2 s2[kTiles][2], z2[kTiles][2];
 #pragma unroll
-    for (int pp = 0; pp < kPieces; ++pp) {
-      T2 s2[kTiles][2], z2[kTiles][2];
+    for (int tile = 0; tile < kTiles; ++tile)
 #pragma unroll
-      for (int tile = 0; tile < kTiles; ++tile)
+      for (int hh = 0; hh < 2; ++hh) {
+        s2[tile][hh] = as_pair<T2>(r.s[tile][hh] * 0x10001u);
+        z2[tile][hh] = as_pair<T2>(r.z[tile][hh] * 0x10001u);
+      }
 #pragma unroll
-        for (int hh = 0; hh < 2; ++hh) {
-          s2[tile][hh] = as_pair<T2>(r.s[tile][hh][pp] * 0x10001u);
-          z2[tile][hh] = as_pair<T2>(r.z[tile][hh][pp] * 0x10001u);
+    for (int j = 0; j < 4; ++j) {
+      uint4 bq[NT];
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) bq[nt] = sb[slot<MT>(s, nt * 8 + g, j, t)];
+#pragma unroll
+      for (int tile = 0; tile < kTiles; ++tile) {
+        T2 lo[4], hi[4];  // rows g and g + 8
+        int4x8_to_pairs<T>(word_of(r.w[tile][0], j), lo);
+        int4x8_to_pairs<T>(word_of(r.w[tile][1], j), hi);
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          if (kZeros) {
+            lo[i] = __hfma2(lo[i], s2[tile][0], z2[tile][0]);
+            hi[i] = __hfma2(hi[i], s2[tile][1], z2[tile][1]);
+          } else {
+            lo[i] = __hmul2(lo[i], s2[tile][0]);
+            hi[i] = __hmul2(hi[i], s2[tile][1]);
+          }
         }
 #pragma unroll
-      for (int j4 = 0; j4 < 4; ++j4) {
-        uint4 bq[NT];
+        for (int h = 0; h < 2; ++h) {
+          const uint32_t a[4] = {as_u32(lo[2 * h]), as_u32(hi[2 * h]), as_u32(lo[2 * h + 1]),
+                                 as_u32(hi[2 * h + 1])};
 #pragma unroll
-        for (int nt = 0; nt < NT; ++nt) bq[nt] = sb[slot<MT>(s, nt * 8 + g, pp * 4 + j4, t)];
-#pragma unroll
-        for (int tile = 0; tile < kTiles; ++tile) {
-          T2 lo[4], hi[4];  // rows g and g + 8
-          int4x8_to_pairs<T>(word_of(r.w[tile][0][pp], j4), lo);
-          int4x8_to_pairs<T>(word_of(r.w[tile][1][pp], j4), hi);
-#pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            if (kZeros) {
-              lo[i] = __hfma2(lo[i], s2[tile][0], z2[tile][0]);
-              hi[i] = __hfma2(hi[i], s2[tile][1], z2[tile][1]);
-            } else {
-              lo[i] = __hmul2(lo[i], s2[tile][0]);
-              hi[i] = __hmul2(hi[i], s2[tile][1]);
-            }
-          }
-#pragma unroll
-          for (int h = 0; h < 2; ++h) {
-            const uint32_t a[4] = {as_u32(lo[2 * h]), as_u32(hi[2 * h]), as_u32(lo[2 * h + 1]),
-                                   as_u32(hi[2 * h + 1])};
-#pragma unroll
-            for (int nt = 0; nt < NT; ++nt) {
-              const uint32_t b[2] = {h == 0 ? bq[nt].x : bq[nt].z, h == 0 ? bq[nt].y : bq[nt].w};
-              mma_m16n8k16<T>(acc[tile][nt], a, b);
-            }
+          for (int nt = 0; nt < NT; ++nt) {
+            const uint32_t b[2] = {h == 0 ? bq[nt].x : bq[nt].z, h == 0 ? bq[nt].y : bq[nt].w};
+            mma_m16n8k16<T>(acc[tile][nt], a, b);
           }
         }
       }
@@ -303,14 +280,15 @@ __global__ void __launch_bounds__(kThreads, 2) gemv_tc_kernel(const Params p) {
     if (more) load_a(st + 1);
 #pragma unroll
     for (int s = 0; s < kStageSteps; ++s) {
+      static_assert(kWStages == kStageSteps, "ring slot = step within the stage");
       const int step = st * kStageSteps + s;
       __syncwarp();  // every lane is done with the slot the next copy overwrites (step - 1's)
-      issue_step(step + kWStages - 1, (step + kWStages - 1) % kWStages);
+      issue_step(step + kWStages - 1, (s + kWStages - 1) % kWStages);
       cp_async_wait<kWStages - 1>();
       __syncwarp();  // other lanes' scale copies are visible
       if (warp_valid && step < nsteps) {
         StepRegs r;
-        read_step(step % kWStages, r);
+        read_step(s, r);
         compute(r, buf, s);
       }
     }
