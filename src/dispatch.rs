@@ -107,13 +107,14 @@ pub const DEFAULT_SM_COUNT: usize = 132;
 
 /// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K, sm_count)
 /// (group and dtype do not change the choice today).
-/// - M = 1: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048).
+/// - M <= 2: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048); at M = 2 it beat
+///   the tensor-core kernel on every measured shape but 28672x4096 (equal) — H100, 2026-11-26.
 /// - M >= 2: the tensor-core kernel; when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
 ///   as a cluster so that about three CTAs per SM (its occupancy) run in one wave, keeping >= 4
 ///   k-steps (512 k) per split.
 pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize) -> (i32, i32) {
     let sm = sm_count.max(1);
-    if m <= 1 {
+    if m <= 2 {
         let ctas = n.div_ceil(GEMV_CC_ROWS_PER_CTA);
         let split = if ctas >= sm { 1 } else { (2 * sm / ctas).clamp(1, (k / 1024).max(1)) };
         return (GEMV_CFG_CUDA_CORE, split as i32);
@@ -239,6 +240,7 @@ mod tests {
             }
         }
         assert_eq!(gemv_config(1, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(2, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
         assert_eq!(gemv_config(4, 28672, 8192, 132), (GEMV_CFG_TC_CLUSTER, 1));
         assert_eq!(gemv_config(16, 4096, 4096, 132), (GEMV_CFG_TC_CLUSTER, 8));
     }
