@@ -116,7 +116,7 @@ impl Handle {
         if let Some(path) = self.forced_path() {
             return Choice::forced(path);
         }
-        self.table.load().lookup(w, m).unwrap_or_else(|| Choice::heuristic(w, m))
+        self.table.load().lookup(w, m).unwrap_or_else(|| Choice::heuristic_sm(w, m, self.info.sm_count.max(1) as usize))
     }
 
     /// Identity used to match tuning tables to this device.

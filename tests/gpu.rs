@@ -8,7 +8,7 @@
 
 use std::ffi::c_void;
 use std::sync::Mutex;
-use w4a16::dispatch::{Choice, Path};
+use w4a16::dispatch::{Choice, Path, Reason, GEMV_MAX_M};
 use w4a16::kernels::{self as k, GemmArgs};
 use w4a16::reference::{reference_gemm, rel_error_bits, rel_error_f32};
 use w4a16::rng::{random_bits, Rng};
@@ -146,9 +146,14 @@ impl Problem {
     /// Runs one (path, M, bias) on a poisoned output; returns the relative error against `refc`
     /// (no-bias reference; the bias is added here in f64). Padding columns must stay poisoned.
     fn check(&self, h: &Handle, path: Path, m: usize, bias: bool, ldc_pad: usize, refc: &[f64]) -> f64 {
+        self.check_choice(h, Choice::forced(path), m, bias, ldc_pad, refc)
+    }
+
+    /// `check` with an explicit selection (GEMV configurations and split-K).
+    fn check_choice(&self, h: &Handle, choice: Choice, m: usize, bias: bool, ldc_pad: usize, refc: &[f64]) -> f64 {
         let w = &self.w;
+        let path = choice.path;
         let ldc = w.n + ldc_pad;
-        let choice = Choice::forced(path);
         let ws_bytes = choice.workspace_bytes(w, m);
         let ws = DevBuf::new(ws_bytes.max(16)).unwrap();
         let c = DevBuf::new(m * ldc * 2).unwrap();
@@ -245,6 +250,13 @@ fn run_matrix(name: &str, shapes: &[(usize, usize)], m_values: &[usize], use_gpu
                             }
                         }
                     }
+                    // The GEMV selection the dispatcher makes (configuration and split-K).
+                    for &m in m_values.iter().filter(|&&m| m <= GEMV_MAX_M) {
+                        let choice = Choice::heuristic(&w, m);
+                        let err = p.check_choice(&h, choice, m, true, 0, &refc);
+                        let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} M={m}", choice.config_name(), dtype.name());
+                        tally.record(&format!("gemv-heuristic/{}", dtype.name()), what, err, tolerance(dtype));
+                    }
                 }
             }
         }
@@ -261,6 +273,41 @@ fn gpu_matrix_small_shapes_cpu_reference() {
     let _g = GPU_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     // Minimum multiples and a few awkward small shapes.
     run_matrix("small shapes vs f64 CPU reference", &[(64, 64), (128, 192), (192, 256), (256, 512)], &M_VALUES, false, 1);
+}
+
+/// Every GEMV configuration and several split-K factors (the heuristic picks only some of them),
+/// including K with a 64-element tail past the last 128-k step, vs the f64 CPU reference.
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_gemv_configs_small_shapes() {
+    let _g = GPU_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = gpu();
+    let mut rng = Rng::new(8);
+    let mut tally = Tally::default();
+    let configs: [(i32, i32); 9] = [(0, 1), (0, 3), (1, 1), (1, 3), (2, 1), (2, 2), (2, 5), (2, 8), (1, 40)];
+    let m_values = [1, 2, 3, 8, 9, 16, 17, 33];
+    for (n, kk) in [(64, 64), (128, 192), (192, 256), (256, 512), (320, 1088)] {
+        for dtype in DTYPES {
+            for group in group_sizes(kk) {
+                for zeros in [false, true] {
+                    let w = WeightDesc::new(dtype, n, kk, group, zeros).unwrap();
+                    let p = Problem::new(&h, w, 33, 8, &mut rng);
+                    let refc = p.cpu_reference();
+                    for (config, split_k) in configs {
+                        let choice = Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced };
+                        for m in m_values {
+                            for bias in [false, true] {
+                                let err = p.check_choice(&h, choice, m, bias, 8 * (m % 2), &refc);
+                                let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} bias={bias} M={m}", choice.config_name(), dtype.name());
+                                tally.record(&format!("gemv.cfg{config}/{}", dtype.name()), what, err, tolerance(dtype));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tally.finish("GEMV configurations vs f64 CPU reference");
 }
 
 #[test]
@@ -308,6 +355,12 @@ fn gpu_largest_shapes_gpu_reference() {
                     let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} M={m}", path.name(), dtype.name());
                     tally.record(&format!("{}/{}", path.name(), dtype.name()), what, err, tolerance(dtype));
                 }
+            }
+            for m in [1, 2, 8, 16] {
+                let choice = Choice::heuristic(&w, m);
+                let err = p.check_choice(&h, choice, m, true, 0, &refc);
+                let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} M={m}", choice.config_name(), dtype.name());
+                tally.record(&format!("gemv-heuristic/{}", dtype.name()), what, err, tolerance(dtype));
             }
         }
     }

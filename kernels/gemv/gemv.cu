@@ -17,6 +17,7 @@
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
+#include "gemv/gemv_tc.cuh"
 #include "launch.h"
 
 namespace w4a16 {
@@ -321,21 +322,88 @@ cudaError_t dispatch(const Params& p, int split_k, cudaStream_t stream) {
 }  // namespace gemv
 }  // namespace w4a16
 
+// Config ids of the GEMV family (src/dispatch.rs chooses; kernels only run what they are told):
+//   0: CUDA-core kernel above (MT = M <= 8 rows per CTA); split-K through the workspace.
+//   1: tensor-core kernel (gemv_tc.cuh); split-K through the workspace.
+//   2: tensor-core kernel; split-K as one thread-block cluster (split <= 8), reduced through
+//      distributed shared memory: no workspace, one launch.
+enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2 };
+
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
   if (split_k <= 1 || m <= 0 || n <= 0) return 0;
   return static_cast<size_t>(split_k) * static_cast<size_t>(m) * static_cast<size_t>(n) *
          sizeof(float);
 }
 
+namespace {
+
+cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t stream) {
+  using namespace w4a16;
+  namespace tc = w4a16::gemv_tc;
+  const bool cluster = args->config == kCfgTcCluster && split_k > 1;
+  if (cluster && split_k > tc::kMaxCluster) return cudaErrorInvalidValue;
+  const bool ws = !cluster && split_k > 1;
+  if (ws && (args->workspace == nullptr ||
+             args->workspace_bytes < w4a16k_gemv_workspace_bytes(args->m, args->n, split_k))) {
+    return cudaErrorInvalidValue;
+  }
+  tc::Params p;
+  p.a = args->a;
+  p.lda = args->lda;
+  p.w = static_cast<const uint8_t*>(args->packed_w);
+  p.scales = args->scales;
+  p.zeros = args->zeros;
+  p.bias = ws ? nullptr : args->bias;  // with workspace split-K the reduction adds the bias
+  p.c = args->c;
+  p.ldc = args->ldc;
+  p.partial = ws ? static_cast<float*>(args->workspace) : nullptr;
+  p.m = args->m;
+  p.n = args->n;
+  p.k = args->k;
+  p.group_shift = group_shift(args->group_size, args->k);
+  if (p.group_shift < 0) return cudaErrorInvalidValue;
+  const int64_t steps = (args->k + tc::kStepK - 1) / tc::kStepK;
+  p.steps_per_split = static_cast<int32_t>((steps + split_k - 1) / split_k);
+  p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
+  cudaError_t err;
+  switch (args->dtype) {
+    case W4A16K_FP16: err = tc::launch<half>(p, split_k, stream); break;
+    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, stream); break;
+    default: return cudaErrorInvalidValue;
+  }
+  if (err != cudaSuccess || !ws) return err;
+  gemv::Params rp;
+  rp.partial = p.partial;
+  rp.m = p.m;
+  rp.n = p.n;
+  rp.bias = args->bias;
+  rp.c = args->c;
+  rp.ldc = args->ldc;
+  switch (args->dtype) {
+    case W4A16K_FP16:
+      return args->bias != nullptr ? gemv::launch_reduce<half, true>(rp, split_k, stream)
+                                   : gemv::launch_reduce<half, false>(rp, split_k, stream);
+    default:
+      return args->bias != nullptr ? gemv::launch_reduce<__nv_bfloat16, true>(rp, split_k, stream)
+                                   : gemv::launch_reduce<__nv_bfloat16, false>(rp, split_k, stream);
+  }
+}
+
+}  // namespace
+
 extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t stream) {
   using namespace w4a16::gemv;
-  if (args == nullptr || args->config != 0) return cudaErrorInvalidValue;
+  if (args == nullptr) return cudaErrorInvalidValue;
   if (args->m <= 0) return cudaSuccess;
   const int split_k = args->split_k < 1 ? 1 : args->split_k;
+  if (split_k > 65535) return cudaErrorInvalidValue;
+  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster) {
+    return run_tc(args, split_k, stream);
+  }
+  if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;
   const int64_t total_chunks = args->k / kChunk;
   // Splits own contiguous chunk ranges of ceil(chunks / split_k); trailing splits may be empty and
   // then write zero partials, so any split_k <= 65535 is correct.
-  if (split_k > 65535) return cudaErrorInvalidValue;
   if (split_k > 1 &&
       (args->workspace == nullptr ||
        args->workspace_bytes < w4a16k_gemv_workspace_bytes(args->m, args->n, split_k))) {
