@@ -55,6 +55,9 @@ for target in $targets; do
     hazards=""
     if [ "$tool" = racecheck ]; then
       hazards=$(grep -Eo 'RACECHECK SUMMARY: [0-9]+ hazard' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+      # racecheck prints "RACECHECK SUMMARY: N hazards displayed (E errors, W warnings)" and no
+      # ERROR SUMMARY line: take E from there.
+      [ -z "$errors" ] && errors=$(grep -Eo 'RACECHECK SUMMARY: .*\(([0-9]+) error' "$log" | tail -1 | grep -Eo '\(([0-9]+)' | tr -d '(' || true)
     fi
     passed=$(grep -c 'test result: ok. 1 passed' "$log" || true)
     reasons=()

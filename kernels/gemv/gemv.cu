@@ -45,6 +45,7 @@ struct Params {
   int64_t m, n, k;
   int32_t group_shift;  // group index = k >> group_shift (see group_shift())
   int32_t chunks_per_split;
+  int64_t n_block_base;  // first CTA row block of this launch (grids cap y at 65535 blocks)
 };
 
 // Four consecutive dtype values (8 bytes, 8-byte aligned) -> fp32.
@@ -81,7 +82,7 @@ __global__ void __launch_bounds__(kThreads, gemv_min_ctas(MT)) gemv_kernel(const
   constexpr int kUnrollWords = MT <= 2 ? 4 : 1;
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
-  const int64_t n0 = (static_cast<int64_t>(blockIdx.y) * kWarps + warp) * kRows;
+  const int64_t n0 = ((p.n_block_base + blockIdx.y) * kWarps + warp) * kRows;
   const int64_t m_base = static_cast<int64_t>(blockIdx.x) * MT;
   const int m_valid = static_cast<int>(min(static_cast<int64_t>(MT), p.m - m_base));
   const int split = blockIdx.z;
@@ -266,11 +267,20 @@ template <typename T, int MT, bool kZeros, bool kBias>
 cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
-  if (m_blocks > 0x7fffffff || n_blocks > 65535 || split_k > 65535) return cudaErrorInvalidValue;
-  const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
-                  static_cast<unsigned>(split_k));
-  gemv_kernel<T, MT, kZeros, kBias><<<grid, kThreads, 0, stream>>>(p);
-  return cudaGetLastError();
+  if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
+  // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
+  constexpr int64_t kMaxGridY = 65535;
+  for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
+    Params q = p;
+    q.n_block_base = base;
+    const dim3 grid(static_cast<unsigned>(m_blocks),
+                    static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
+                    static_cast<unsigned>(split_k));
+    gemv_kernel<T, MT, kZeros, kBias><<<grid, kThreads, 0, stream>>>(q);
+    const cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess) return err;
+  }
+  return cudaSuccess;
 }
 
 // The instantiation list: MT = M for M <= 8 (no wasted rows), MT = 8 otherwise.
@@ -425,6 +435,7 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   p.group_shift = w4a16::group_shift(args->group_size, args->k);
   if (p.group_shift < 0) return cudaErrorInvalidValue;
   p.chunks_per_split = static_cast<int32_t>((total_chunks + split_k - 1) / split_k);
+  p.n_block_base = 0;
   switch (args->dtype) {
     case W4A16K_FP16: return dispatch<half>(p, split_k, stream);
     case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, stream);
