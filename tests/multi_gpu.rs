@@ -94,6 +94,8 @@ fn run_on_device(device: i32, layer: &Layer, lda: usize, a_col0: usize, bias: bo
         h.force(path);
         for &m in ms {
             let c = DevBuf::new(m * layer.w.n * 2).unwrap();
+            let ws_bytes = h.workspace_size(&p.desc, m as i64);
+            let ws = DevBuf::new(ws_bytes.max(16)).unwrap();
             fill_async(&c, 0xFF, &stream);
             let s = unsafe {
                 w4a16_gemm(
@@ -108,8 +110,8 @@ fn run_on_device(device: i32, layer: &Layer, lda: usize, a_col0: usize, bias: bo
                     c.ptr(),
                     layer.w.n as i64,
                     m as i64,
-                    null_mut(),
-                    0,
+                    ws.ptr(),
+                    ws_bytes,
                     stream.ptr(),
                 )
             };

@@ -207,9 +207,8 @@ fn c_api_bad_arguments_with_a_real_handle() {
 #[test]
 #[ignore = "needs a GPU"]
 fn workspace_too_small_with_forced_split_k_gemv() {
-    // dispatch.rs never chooses split-K today (Choice::heuristic/forced: split_k = 1, workspace
-    // 0), so through the C API WORKSPACE_TOO_SMALL cannot occur; the engine's check is reached
-    // with an explicit split-K GEMV selection (Handle::gemm_with).
+    // The engine's check with explicit split-K GEMV selections (Handle::gemm_with), then the C
+    // API where dispatch itself splits K.
     let _g = lock();
     let ch = gpu0();
     let h = rust_handle();
@@ -242,13 +241,23 @@ fn workspace_too_small_with_forced_split_k_gemv() {
             assert!(err <= tolerance(w.dtype), "split_k={split} M={m}: rel err {err:e}");
         }
     }
-    // The C API's view: plan says split_k = 1 and workspace 0 for every M.
-    for m in [1i64, 16, 17, 4096] {
-        let pl = ch.plan(&p.desc, m);
-        assert_eq!((pl.split_k, pl.workspace_bytes), (1, 0), "M={m}");
+    // The C API's view: where dispatch splits K through the workspace (a small N at M = 1), the
+    // plan says so, w4a16_workspace_size covers it, and a short workspace is refused.
+    let pl = ch.plan(&p.desc, 1);
+    assert_eq!(pl.workspace_bytes as usize, ch.workspace_size(&p.desc, 1), "plan and workspace_size disagree at M=1");
+    if pl.workspace_bytes > 0 {
+        let c = DevBuf::new(w.n * 2).unwrap();
+        c.fill(0xFF).unwrap();
+        let need = pl.workspace_bytes as usize;
+        let ws = DevBuf::new(need).unwrap();
+        let st = p.c_gemm(&ch, 1, c.ptr(), w.n, true, ws.ptr(), need - 16, null_mut());
+        assert_eq!(st, W4A16_STATUS_WORKSPACE_TOO_SMALL, "{}", last_error());
+        assert!(last_error().contains(&need.to_string()), "{}", last_error());
+        sync();
+        assert!(c.download::<u16>(w.n).unwrap().iter().all(|&b| b == 0xFFFF), "refused call wrote C");
+        println!("== WORKSPACE_TOO_SMALL through the C API: dispatch's split-K needs {need} B; a shorter workspace is refused");
     }
-    assert_eq!(ch.workspace_size(&p.desc, 1 << 22), 0);
-    println!("== WORKSPACE_TOO_SMALL: returned for every short workspace (engine, forced split-K); the C API's dispatch never needs a workspace today");
+    println!("== WORKSPACE_TOO_SMALL: returned for every short workspace (engine, forced split-K)");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -359,11 +368,14 @@ fn eight_threads_share_one_handle_1000_calls_each() {
                     let m = m_of[t];
                     let stream = Stream::new()?;
                     let c = DevBuf::new(m * w.n * 2).map_err(|e| e.to_string())?;
+                    // Each thread its own workspace: concurrent calls must not share scratch.
+                    let ws_bytes = ch.workspace_size(&p.desc, m as i64);
+                    let ws = DevBuf::new(ws_bytes.max(16)).map_err(|e| e.to_string())?;
                     let plan_path = ch.plan(&p.desc, m as i64).path;
                     barrier.wait();
                     for i in 0..CALLS {
                         fill_async(&c, 0xFF, &stream);
-                        let st = p.c_gemm(ch, m, c.ptr(), w.n, true, null_mut(), 0, stream.ptr());
+                        let st = p.c_gemm(ch, m, c.ptr(), w.n, true, ws.ptr(), ws_bytes, stream.ptr());
                         if st != W4A16_STATUS_SUCCESS {
                             return Err(format!("thread {t} call {i}: {st:?} {}", last_error()));
                         }

@@ -33,6 +33,7 @@
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
+#include "common/launch_util.cuh"
 #include "common/ptx.cuh"
 
 namespace w4a16 {
@@ -361,9 +362,8 @@ cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
                   static_cast<unsigned>(split));
   constexpr size_t kSmem = smem_bytes<MT>();
-  static const cudaError_t attr_err = cudaFuncSetAttribute(
-      gemv_tc_kernel<T, NT, kZeros>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-      static_cast<int>(kSmem));  // once per instantiation (thread-safe static initialization)
+  const cudaError_t attr_err =
+      ensure_dynamic_smem<gemv_tc_kernel<T, NT, kZeros>>(static_cast<int>(kSmem));
   if (attr_err != cudaSuccess) return attr_err;
   if (p.mode != kCluster) {
     gemv_tc_kernel<T, NT, kZeros><<<grid, kThreads, kSmem, stream>>>(p);

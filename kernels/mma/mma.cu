@@ -32,6 +32,7 @@
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
+#include "common/launch_util.cuh"
 #include "common/ptx.cuh"
 #include "launch.h"
 
@@ -321,7 +322,7 @@ cudaError_t launch(Params p, cudaStream_t stream) {
   auto kernel = w4a16_mma_kernel<T, Cfg, kZeros, kBias>;
   if (Cfg::kSmemBytes > 48 * 1024) {
     const cudaError_t err =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
+        ensure_dynamic_smem<w4a16_mma_kernel<T, Cfg, kZeros, kBias>>(Cfg::kSmemBytes);
     if (err != cudaSuccess) return err;
   }
   kernel<<<static_cast<unsigned>(ctas), Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);

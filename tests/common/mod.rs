@@ -171,6 +171,11 @@ pub struct Problem {
     pub d_scales: DevBuf,
     pub d_zeros: Option<DevBuf>,
     pub d_bias: DevBuf,
+    /// Scratch for c_gemm calls that pass no workspace: sized by w4a16_workspace_size(m_max)
+    /// of the handle the problem was made with (forced paths need none). Not for calls that
+    /// may run concurrently (give each its own workspace).
+    pub d_ws: DevBuf,
+    pub ws_bytes: usize,
 }
 
 impl Problem {
@@ -203,7 +208,11 @@ impl Problem {
         let s = unsafe { w4a16_pack_weights(h.h, &desc, d_plain.ptr(), d_packed.ptr(), null_mut()) };
         assert_eq!(s, W4A16_STATUS_SUCCESS, "w4a16_pack_weights: {}", last_error());
         sync();
+        // Enough for whatever dispatch picks (tuned, heuristic or forced) for M up to m_max.
+        let ws_bytes = h.workspace_size(&desc, m_max.max(1) as i64).max(16);
         Problem {
+            d_ws: DevBuf::new(ws_bytes).unwrap(),
+            ws_bytes,
             d_a: DevBuf::from_slice(&a).unwrap(),
             d_scales: DevBuf::from_slice(&scales).unwrap(),
             d_zeros: zeros.as_ref().map(|z| DevBuf::from_slice(z).unwrap()),
@@ -247,6 +256,8 @@ impl Problem {
         ws_bytes: usize,
         stream: *mut c_void,
     ) -> w4a16_status_t {
+        // No workspace given: use the problem's own (dispatch may split K and need one).
+        let (ws, ws_bytes) = if ws.is_null() && ws_bytes == 0 { (self.d_ws.ptr(), self.ws_bytes) } else { (ws, ws_bytes) };
         unsafe {
             w4a16_gemm(
                 h.h,

@@ -1,0 +1,27 @@
+// launch_util.cuh — host-side helpers shared by the launchers.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <cuda_runtime.h>
+
+namespace w4a16 {
+
+// Raises the dynamic shared-memory limit of `Kernel` to `bytes` on the calling thread's current
+// device, once per (kernel, device). Function attributes are per device: a process-wide "once"
+// would leave every other GPU at the 48 KB default (launches there then fail with
+// cudaErrorInvalidValue). Template parameter:
+//   Kernel : the __global__ function (one flag set per instantiation).
+template <auto Kernel>
+cudaError_t ensure_dynamic_smem(int bytes) {
+  static std::atomic<uint64_t> done_devices{0};  // bit d: set on device d (d < 64)
+  int dev = 0;
+  cudaError_t err = cudaGetDevice(&dev);
+  if (err != cudaSuccess) return err;
+  const uint64_t bit = dev >= 0 && dev < 64 ? (uint64_t{1} << dev) : 0;
+  if (bit != 0 && (done_devices.load(std::memory_order_acquire) & bit) != 0) return cudaSuccess;
+  err = cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  if (err == cudaSuccess && bit != 0) done_devices.fetch_or(bit, std::memory_order_release);
+  return err;
+}
+
+}  // namespace w4a16
