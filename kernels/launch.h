@@ -78,6 +78,9 @@ cudaError_t w4a16k_set_device(int32_t device);
 const char* w4a16k_error_name(cudaError_t err);
 const char* w4a16k_error_string(cudaError_t err);
 int32_t w4a16k_runtime_version(void);
+// Launches an empty kernel (1 block of 32 threads): the bare cost of a launch, which the bench
+// reports beside the host overhead of a w4a16_gemm call.
+cudaError_t w4a16k_noop(cudaStream_t stream);
 
 #ifdef __cplusplus
 }  // extern "C"

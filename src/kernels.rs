@@ -68,4 +68,5 @@ extern "C" {
     pub fn w4a16k_error_name(err: CudaError) -> *const c_char;
     pub fn w4a16k_error_string(err: CudaError) -> *const c_char;
     pub fn w4a16k_runtime_version() -> i32;
+    pub fn w4a16k_noop(stream: Stream) -> CudaError;
 }

@@ -58,3 +58,12 @@ int32_t w4a16k_runtime_version(void) {
 }
 
 }  // extern "C"
+
+namespace {
+__global__ void noop_kernel() {}
+}  // namespace
+
+cudaError_t w4a16k_noop(cudaStream_t stream) {
+  noop_kernel<<<1, 32, 0, stream>>>();
+  return cudaGetLastError();
+}

@@ -606,6 +606,12 @@ fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<(f64, 
     // SAFETY: live buffers of the sizes above.
     let ours =
         measure(&mut || unsafe { h.gemm(&desc, &ops, stream.ptr()) }.map_err(|e| e.to_string()))?;
+    // The floor under it: launching an empty kernel on the same stream.
+    let bare = measure(&mut || match unsafe { crate::kernels::w4a16k_noop(stream.ptr()) } {
+        0 => Ok(()),
+        e => Err(crate::device::cuda_error_text(e)),
+    })?;
+    eprintln!("  host time of an empty kernel launch: {bare:.2} us (the floor under one call)");
     let theirs = match cb {
         Some(cb) => {
             let dense = alloc(p.n * p.k * 2, "dense weights")?;
