@@ -101,6 +101,8 @@ pub mod sm90_cfg {
     pub const COOP_128X128_C2X1: i32 = 18;
     /// Cooperative 128 x 64.
     pub const COOP_128X64: i32 = 19;
+    /// Cooperative 128 x 256, cluster 2x1.
+    pub const COOP_128X256_C2X1: i32 = 20;
     /// Ping-pong 64 x 128 / 64 x 64 / 64 x 32 / 64 x 16.
     pub const PP_64X128: i32 = 24;
     pub const PP_64X64: i32 = 25;
@@ -110,6 +112,7 @@ pub mod sm90_cfg {
     pub const SK_128X64: i32 = 32;
     pub const SK_128X32: i32 = 33;
     pub const SK_128X128: i32 = 34;
+    pub const SK_128X256: i32 = 35;
 }
 
 /// Every SM90 configuration id of the table (ids >= 16 for which the kernels library has a row).
@@ -168,15 +171,23 @@ impl Choice {
             return (0, 1);
         }
         use sm90_cfg::*;
-        // Tokens are the narrow wgmma side; the weights' N fills 64/128-row tiles. Small M has few
-        // output tiles (N/128 for 8192 wide layers: 64 CTAs for 132 SMs): stream-K spreads the K
-        // loop over the SMs, deterministically.
-        let config = match m {
-            0..=32 => SK_128X32,
-            33..=64 => SK_128X64,
-            65..=128 => SK_128X128,
-            129..=256 => COOP_128X128,
-            _ => COOP_128X256,
+        // Measured on H100 (bench/NOTES.md, sm90.v1): the int4 -> 16-bit conversion in the
+        // mainloop is paid once per (weight, token tile), so the widest token tile the machine can
+        // fill wins; small M has few output tiles (N/128 for an 8192-wide layer: 64 CTAs for 132
+        // SMs), there stream-K spreads the K loop over the SMs (deterministic reduction).
+        let tiles = |tile_n: usize, tile_m: usize| w.n.div_ceil(tile_n) * m.div_ceil(tile_m);
+        let config = if m <= 32 {
+            SK_128X32
+        } else if m <= 64 {
+            SK_128X64
+        } else if m >= 256 && tiles(128, 256) >= 100 {
+            COOP_128X256
+        } else if tiles(128, 128) >= 100 {
+            COOP_128X128
+        } else if w.k >= 16384 || tiles(64, 128) < 100 {
+            SK_128X128
+        } else {
+            PP_64X128
         };
         (config, 1)
     }
@@ -305,8 +316,8 @@ mod tests {
     #[test]
     fn sm90_ids_used_by_the_rule_exist_in_the_table() {
         use sm90_cfg::*;
-        for id in [COOP_128X128, COOP_128X256, COOP_128X128_C2X1, COOP_128X64, PP_64X128, PP_64X64,
-                   PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128] {
+        for id in [COOP_128X128, COOP_128X256, COOP_128X128_C2X1, COOP_128X64, COOP_128X256_C2X1, PP_64X128,
+                   PP_64X64, PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128, SK_128X256] {
             assert!(sm90_config_info(id).is_some(), "config {id} is not a row of configs.def");
         }
         let all = sm90_configs();
