@@ -180,8 +180,13 @@ impl Choice {
             SK_128X32
         } else if m <= 64 {
             SK_128X64
+        } else if m >= 2048 && tiles(128, 256) >= 100 {
+            // Cluster 2x1 multicasts the token tile to two weight tiles: ~5% at M=4096.
+            COOP_128X256_C2X1
         } else if m >= 256 && tiles(128, 256) >= 100 {
             COOP_128X256
+        } else if m >= 256 && w.k >= 16384 {
+            SK_128X256
         } else if tiles(128, 128) >= 100 {
             COOP_128X128
         } else if w.k >= 16384 || tiles(64, 128) < 100 {
