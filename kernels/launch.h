@@ -50,6 +50,22 @@ size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k);
 // Tensor-core (mma.sync) family (kernels/mma): any M, for larger M.
 cudaError_t w4a16k_mma(const w4a16k_gemm_args* args, cudaStream_t stream);
 
+// Hopper family (kernels/sm90): CUTLASS SM90 mixed-input GEMM, TMA + wgmma, warp-specialized,
+// persistent. Config ids >= 16, one per row of kernels/sm90/configs.def. Needs group_size % 64 == 0
+// or group_size == K (group 32 goes to w4a16k_mma). split_k > 1 only for stream-K configs.
+cudaError_t w4a16k_sm90(const w4a16k_gemm_args* args, cudaStream_t stream);
+// Workspace (bytes) w4a16k_sm90 needs for these arguments (pointers are not read).
+size_t w4a16k_sm90_workspace_bytes(const w4a16k_gemm_args* args);
+enum { W4A16K_SM90_COOP = 0, W4A16K_SM90_PINGPONG = 1, W4A16K_SM90_STREAMK = 2 };
+// One row of the configuration table: tile (weights' N x tokens' M), cluster, schedule.
+typedef struct w4a16k_sm90_config {
+  int32_t tile_w, tile_t;        // tile along N (weights, wgmma M side) and M (tokens)
+  int32_t cluster_w, cluster_t;  // thread-block cluster shape along N and M
+  int32_t schedule;              // W4A16K_SM90_COOP / _PINGPONG / _STREAMK
+} w4a16k_sm90_config;
+// 1 and *out filled (when out != NULL) if `config` is a row of the table, else 0.
+int32_t w4a16k_sm90_config_info(int32_t config, w4a16k_sm90_config* out);
+
 // Plain weights [N, K/2] (unsigned q, low nibble = even k) -> packed layout v1, on the device.
 cudaError_t w4a16k_pack(const uint8_t* plain, uint8_t* packed, int64_t n, int64_t k,
                         cudaStream_t stream);

@@ -3,6 +3,7 @@
 # when a property the kernels rely on is lost:
 #   - GEMV: 16-byte global loads of the packed weights (LDG.E...128);
 #   - tensor-core kernels: HMMA (mma.sync) instructions;
+#   - SM90 family (kernels/sm90): HGMMA (wgmma) in EVERY one of its kernels;
 #   - no local memory anywhere (LDL/STL), no register spills in the ptxas report.
 # Writes the per-kernel resource report to target/sass-report.txt.
 set -euo pipefail
@@ -21,6 +22,12 @@ check() { if eval "$2"; then echo "sass: ok   $1"; else echo "sass: FAIL $1"; fa
 func_has() { awk -v f="$1" -v p="$2" '/Function :/ {in_f = index($0, f) > 0} in_f && $0 ~ p {n++} END {exit !(n > 0)}' "$sass"; }
 check "GEMV weight stream uses 16-byte loads (LDG.E.*128)" "func_has gemv_kernel 'LDG\\.E[.A-Z0-9]*128'"
 check "tensor-core kernel uses HMMA" "func_has mma_kernel 'HMMA'"
+# Every SM90 mixed-input kernel (CUTLASS GemmUniversal with the RS mixed-input mainloop) has HGMMA.
+sm90_counts=$(awk '/Function :/ {if (in_f) {n++; if (h) g++}; in_f = index($0, "MixedInput") > 0; h = 0}
+                   in_f && /HGMMA/ {h = 1}
+                   END {if (in_f) {n++; if (h) g++}; print n + 0, g + 0}' "$sass")
+read -r sm90_n sm90_g <<< "$sm90_counts"
+check "SM90 family: HGMMA in every kernel ($sm90_g of $sm90_n)" "[ $sm90_n -gt 0 ] && [ $sm90_n -eq $sm90_g ]"
 check "no local memory (LDL/STL) in any kernel" "! grep -qE '\\b(LDL|STL)\\b' '$sass'"
 # Spills show as a stack frame or local memory in the resource usage of each function.
 "$tools/cuobjdump" -res-usage "$lib" | awk '/Function/ {name = $2} /REG:/ {print name, $1, $2, $3, $4}' > target/sass-report.txt

@@ -10,7 +10,8 @@ use crate::types::WeightDesc;
 pub enum Path {
     /// CUDA-core GEMV (kernels/gemv): streams the packed weights; for decode-sized M.
     Gemv,
-    /// Tensor-core kernel (kernels/mma): for prefill-sized M.
+    /// Tensor-core kernels: config ids 0..=2 are the mma.sync family (kernels/mma), ids >= 16
+    /// the Hopper TMA + wgmma family (kernels/sm90, rows of kernels/sm90/configs.def).
     TensorCore,
 }
 
@@ -145,6 +146,68 @@ fn gemv_config_override() -> Option<(i32, i32)> {
     })
 }
 
+/// First config id of the SM90 (TMA + wgmma) family; below it: the mma.sync family.
+pub const SM90_FIRST_CONFIG: i32 = 16;
+
+/// SM90 configuration ids the heuristic uses (rows of kernels/sm90/configs.def; a unit test checks
+/// that each exists in the table).
+pub mod sm90_cfg {
+    /// Cooperative 128 (weights) x 128 (tokens), persistent.
+    pub const COOP_128X128: i32 = 16;
+    /// Cooperative 128 x 256, persistent.
+    pub const COOP_128X256: i32 = 17;
+    /// Cooperative 128 x 128, cluster 2x1 (tokens multicast to two weight tiles).
+    pub const COOP_128X128_C2X1: i32 = 18;
+    /// Cooperative 128 x 64.
+    pub const COOP_128X64: i32 = 19;
+    /// Cooperative 128 x 256, cluster 2x1.
+    pub const COOP_128X256_C2X1: i32 = 20;
+    /// Ping-pong 64 x 128 / 64 x 64 / 64 x 32 / 64 x 16.
+    pub const PP_64X128: i32 = 24;
+    pub const PP_64X64: i32 = 25;
+    pub const PP_64X32: i32 = 26;
+    pub const PP_64X16: i32 = 27;
+    /// Cooperative with the stream-K / split-K scheduler (deterministic reduction).
+    pub const SK_128X64: i32 = 32;
+    pub const SK_128X32: i32 = 33;
+    pub const SK_128X128: i32 = 34;
+    pub const SK_128X256: i32 = 35;
+}
+
+/// Every SM90 configuration id of the table (ids >= 16 for which the kernels library has a row).
+pub fn sm90_configs() -> Vec<i32> {
+    (SM90_FIRST_CONFIG..256).filter(|&c| sm90_config_info(c).is_some()).collect()
+}
+
+/// The table row of an SM90 config id.
+pub fn sm90_config_info(config: i32) -> Option<kernels::Sm90Config> {
+    if config < SM90_FIRST_CONFIG {
+        return None;
+    }
+    let mut info = kernels::Sm90Config::default();
+    // SAFETY: pure table lookup in the kernels library; `info` is a valid out pointer.
+    (unsafe { kernels::w4a16k_sm90_config_info(config, &mut info) } == 1).then_some(info)
+}
+
+/// Whether the SM90 family can run this weight configuration: CUTLASS's mixed-input mainloop needs
+/// the group to be a multiple of its K tile (64) or the whole K (per-channel).
+pub fn sm90_supports(w: &WeightDesc) -> bool {
+    w.group_size % 64 == 0 || w.group_size == w.k
+}
+
+/// Overrides the tensor-core configuration (and split) from W4A16_TC_CONFIG="id" or "id:split",
+/// read once per process: for measuring each configuration with the unchanged benchmark tool.
+fn tc_config_override() -> Option<(i32, i32)> {
+    static OVERRIDE: std::sync::OnceLock<Option<(i32, i32)>> = std::sync::OnceLock::new();
+    *OVERRIDE.get_or_init(|| {
+        let v = std::env::var("W4A16_TC_CONFIG").ok()?;
+        let mut it = v.trim().split(':');
+        let config = it.next()?.trim().parse::<i32>().ok()?;
+        let split = it.next().map_or(Some(1), |s| s.trim().parse::<i32>().ok())?;
+        Some((config, split.max(1)))
+    })
+}
+
 impl Choice {
     /// The built-in rule; always yields a valid configuration for any validated problem.
     pub fn heuristic(w: &WeightDesc, m: usize) -> Choice {
@@ -154,7 +217,8 @@ impl Choice {
     /// The built-in rule for a device with `sm_count` SMs.
     pub fn heuristic_sm(w: &WeightDesc, m: usize, sm_count: usize) -> Choice {
         if m > GEMV_MAX_M {
-            return Choice { path: Path::TensorCore, config: 0, split_k: 1, reason: Reason::Heuristic };
+            let (config, split_k) = Self::tensor_core_rule(w, m);
+            return Choice { path: Path::TensorCore, config, split_k, reason: Reason::Heuristic };
         }
         let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count);
         if let Some((cfg, split)) = gemv_config_override() {
@@ -169,27 +233,104 @@ impl Choice {
         Choice { path: Path::Gemv, config, split_k, reason: Reason::Heuristic }
     }
 
-    /// The same selection on a forced path.
+    /// Tensor-core configuration and split for (w, m): the SM90 family where it applies, the
+    /// mma.sync kernel for group 32 (below the SM90 K tile).
+    fn tensor_core_rule(w: &WeightDesc, m: usize) -> (i32, i32) {
+        if let Some((config, split)) = tc_config_override() {
+            if config < SM90_FIRST_CONFIG || sm90_supports(w) {
+                return (config, split);
+            }
+        }
+        if !sm90_supports(w) {
+            return (0, 1);
+        }
+        use sm90_cfg::*;
+        // Measured on H100 (bench/NOTES.md, sm90.v1): the int4 -> 16-bit conversion in the
+        // mainloop is paid once per (weight, token tile), so the widest token tile the machine can
+        // fill wins; small M has few output tiles (N/128 for an 8192-wide layer: 64 CTAs for 132
+        // SMs), there stream-K spreads the K loop over the SMs (deterministic reduction).
+        let tiles = |tile_n: usize, tile_m: usize| w.n.div_ceil(tile_n) * m.div_ceil(tile_m);
+        let config = if m <= 32 {
+            SK_128X32
+        } else if m <= 64 {
+            SK_128X64
+        } else if m >= 2048 && tiles(128, 256) >= 100 {
+            // Cluster 2x1 multicasts the token tile to two weight tiles: ~5% at M=4096.
+            COOP_128X256_C2X1
+        } else if m >= 256 && tiles(128, 256) >= 100 {
+            COOP_128X256
+        } else if m >= 256 && w.k >= 16384 {
+            SK_128X256
+        } else if tiles(128, 128) >= 100 {
+            COOP_128X128
+        } else if w.k >= 16384 || tiles(64, 128) < 100 {
+            SK_128X128
+        } else {
+            PP_64X128
+        };
+        (config, 1)
+    }
+
+    /// The same selection on a forced path, with that path's default configuration.
     pub fn forced(path: Path) -> Choice {
         Choice { path, config: 0, split_k: 1, reason: Reason::Forced }
     }
 
     /// Whether the kernels can run this selection for this problem (a tuning-cache entry that
     /// names anything else is rejected, never launched).
-    pub fn is_supported(&self, _w: &WeightDesc) -> bool {
+    pub fn is_supported(&self, w: &WeightDesc) -> bool {
         match self.path {
             Path::Gemv => match self.config {
                 GEMV_CFG_TC_CLUSTER => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
+            Path::TensorCore if self.config >= SM90_FIRST_CONFIG => {
+                sm90_supports(w) && sm90_config_info(self.config).is_some() && (1..=MAX_SPLIT_K).contains(&self.split_k)
+            }
             Path::TensorCore => (0..=2).contains(&self.config) && self.split_k == 1,
         }
     }
 
-    /// Human-readable configuration name (stable enough for logs and the tuning cache).
+    /// A forced path with the configuration the rule picks on that path for (w, m).
+    pub fn forced_for(path: Path, w: &WeightDesc, m: usize) -> Choice {
+        match path {
+            Path::Gemv => Choice::forced(path),
+            Path::TensorCore => {
+                let (config, split_k) = Self::tensor_core_rule(w, m);
+                Choice { path, config, split_k, reason: Reason::Forced }
+            }
+        }
+    }
+
+    /// An explicit tensor-core configuration (tests force every one).
+    pub fn tensor_core(config: i32, split_k: i32) -> Choice {
+        Choice { path: Path::TensorCore, config, split_k, reason: Reason::Forced }
+    }
+
+    /// Whether this selection is an SM90 (TMA + wgmma) configuration.
+    pub fn is_sm90(&self) -> bool {
+        self.path == Path::TensorCore && self.config >= SM90_FIRST_CONFIG
+    }
+
+    /// Human-readable configuration name (stable enough for logs and the tuning cache; < 64 bytes).
     pub fn config_name(&self) -> String {
         match self.path {
             Path::Gemv => format!("gemv.v1.cfg{}.splitk{}", self.config, self.split_k),
+            Path::TensorCore if self.is_sm90() => match sm90_config_info(self.config) {
+                Some(c) => {
+                    let sched = match c.schedule {
+                        kernels::SM90_COOP => "coop",
+                        kernels::SM90_PINGPONG => "pp",
+                        _ => "sk",
+                    };
+                    let split = if self.split_k > 1 { format!(".splitk{}", self.split_k) } else { String::new() };
+                    format!(
+                        "sm90.v1.cfg{}.{sched}{}x{}.c{}x{}{split}",
+                        self.config, c.tile_w, c.tile_t, c.cluster_w, c.cluster_t
+                    )
+                }
+                None => format!("sm90.v1.cfg{}(unknown)", self.config),
+            },
             Path::TensorCore => format!("mma_sync.v0.cfg{}", self.config),
         }
     }
@@ -203,6 +344,30 @@ impl Choice {
             Path::Gemv => unsafe {
                 kernels::w4a16k_gemv_workspace_bytes(m as i64, w.n as i64, self.split_k)
             },
+            Path::TensorCore if self.is_sm90() => {
+                let args = kernels::GemmArgs {
+                    a: std::ptr::null(),
+                    lda: w.k as i64,
+                    packed_w: std::ptr::null(),
+                    scales: std::ptr::null(),
+                    // Only NULL-ness is read (which zero mode); never dereferenced.
+                    zeros: if w.has_zeros { 16usize as *const std::ffi::c_void } else { std::ptr::null() },
+                    bias: std::ptr::null(),
+                    c: std::ptr::null_mut(),
+                    ldc: w.n as i64,
+                    m: m as i64,
+                    n: w.n as i64,
+                    k: w.k as i64,
+                    group_size: w.group_size as i32,
+                    dtype: w.dtype.code(),
+                    config: self.config,
+                    split_k: self.split_k,
+                    workspace: std::ptr::null_mut(),
+                    workspace_bytes: 0,
+                };
+                // SAFETY: pure size computation; no pointer of `args` is dereferenced.
+                unsafe { kernels::w4a16k_sm90_workspace_bytes(&args) }
+            }
             Path::TensorCore => 0,
         }
     }
@@ -216,8 +381,11 @@ impl Choice {
                     if self.config == GEMV_CFG_CUDA_CORE { "CUDA-core GEMV" } else { "tensor-core GEMV (mma.sync, weights as A)" },
                     if self.split_k > 1 { format!(", K split {} ways to fill the SMs", self.split_k) } else { String::new() }
                 ),
+                Path::TensorCore if self.is_sm90() => format!(
+                    "heuristic: M={m} > {GEMV_MAX_M}: Hopper TMA+wgmma mixed-input GEMM, tokens on the narrow tile side"
+                ),
                 Path::TensorCore => format!(
-                    "heuristic: M={m} > {GEMV_MAX_M}: tensor-core kernel"
+                    "heuristic: M={m} > {GEMV_MAX_M}, group 32 < the wgmma K tile (64): mma.sync tensor-core kernel"
                 ),
             },
             Reason::Tuned => format!("tuned: fastest measured candidate for M={m}"),
@@ -240,6 +408,11 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
     for config in 0..=2 {
         v.push(mk(Path::TensorCore, config, 1));
     }
+    if sm90_supports(w) {
+        for config in sm90_configs() {
+            v.push(mk(Path::TensorCore, config, 1));
+        }
+    }
     v.retain(|c| c.is_supported(w));
     v
 }
@@ -259,6 +432,7 @@ pub fn forced_path_from_env() -> Result<Option<Path>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Dtype;
 
     #[test]
     fn gemv_heuristic_is_valid_for_every_shape_and_m() {
@@ -278,5 +452,32 @@ mod tests {
         assert_eq!(gemv_config(2, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
         assert_eq!(gemv_config(4, 28672, 8192, 132), (GEMV_CFG_TC_CLUSTER, 1));
         assert_eq!(gemv_config(16, 4096, 4096, 132), (GEMV_CFG_TC_CLUSTER, 8));
+    }
+
+    #[test]
+    fn sm90_ids_used_by_the_rule_exist_in_the_table() {
+        use sm90_cfg::*;
+        for id in [COOP_128X128, COOP_128X256, COOP_128X128_C2X1, COOP_128X64, COOP_128X256_C2X1, PP_64X128,
+                   PP_64X64, PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128, SK_128X256] {
+            assert!(sm90_config_info(id).is_some(), "config {id} is not a row of configs.def");
+        }
+        let all = sm90_configs();
+        assert!(all.len() >= 11, "{all:?}");
+        for c in all {
+            let name = Choice::tensor_core(c, 1).config_name();
+            assert!(name.len() < 64 && !name.contains("unknown"), "{name}");
+        }
+    }
+
+    #[test]
+    fn group_32_goes_to_mma_sync_and_the_rest_to_sm90() {
+        for (g, sm90) in [(32, false), (64, true), (128, true), (4096, true)] {
+            let w = WeightDesc::new(Dtype::F16, 4096, 4096, g, false).unwrap();
+            for m in [17, 64, 256, 4096] {
+                let c = Choice::heuristic(&w, m);
+                assert_eq!(c.path, Path::TensorCore);
+                assert_eq!(c.is_sm90(), sm90, "g={g} M={m}: {}", c.config_name());
+            }
+        }
     }
 }

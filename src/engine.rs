@@ -114,7 +114,7 @@ impl Handle {
     /// The selection `gemm` makes for this problem and M.
     pub fn choose(&self, w: &WeightDesc, m: usize) -> Choice {
         if let Some(path) = self.forced_path() {
-            return Choice::forced(path);
+            return Choice::forced_for(path, w, m);
         }
         self.table.load().lookup(w, m).unwrap_or_else(|| Choice::heuristic_sm(w, m, self.info.sm_count.max(1) as usize))
     }
@@ -139,11 +139,13 @@ impl Handle {
         check_m(max_m)?;
         // Every selection's need grows with M only through its bucket; take the maximum over the
         // selections dispatch can make up to max_m (few distinct ones).
+        // Stream-K configurations (small M) need scratch that is not monotone in M: every M up
+        // to 256 is asked, then powers of two.
         let mut need = 0usize;
         let mut m = 1usize;
         while m <= max_m {
             need = need.max(self.choose(w, m).workspace_bytes(w, m));
-            m = if m == max_m { max_m + 1 } else { (m * 2).min(max_m) };
+            m = if m == max_m { max_m + 1 } else if m < 256 { m + 1 } else { (m * 2).min(max_m) };
         }
         Ok(need)
     }
@@ -203,6 +205,13 @@ impl Handle {
         stream: Stream,
     ) -> Result<()> {
         validate_operands(w, ops)?;
+        if choice.is_sm90() && !dispatch::sm90_supports(w) {
+            return Err(Error::not_supported(format!(
+                "{} needs group_size % 64 == 0 or group_size == K (group_size={})",
+                choice.config_name(),
+                w.group_size
+            )));
+        }
         let need = choice.workspace_bytes(w, ops.m);
         if ops.workspace_bytes < need {
             return Err(Error::new(
@@ -236,6 +245,7 @@ impl Handle {
         };
         let err = match choice.path {
             Path::Gemv => k::w4a16k_gemv(&args, stream),
+            Path::TensorCore if choice.is_sm90() => k::w4a16k_sm90(&args, stream),
             Path::TensorCore => k::w4a16k_mma(&args, stream),
         };
         if err != k::CUDA_SUCCESS {

@@ -49,10 +49,29 @@ pub struct DeviceInfo {
     pub max_smem_per_block_optin: i32,
 }
 
+/// Schedules of `w4a16k_sm90_config::schedule`.
+pub const SM90_COOP: i32 = 0;
+pub const SM90_PINGPONG: i32 = 1;
+pub const SM90_STREAMK: i32 = 2;
+
+/// One row of kernels/sm90/configs.def.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sm90Config {
+    pub tile_w: i32,
+    pub tile_t: i32,
+    pub cluster_w: i32,
+    pub cluster_t: i32,
+    pub schedule: i32,
+}
+
 extern "C" {
     pub fn w4a16k_gemv(args: *const GemmArgs, stream: Stream) -> CudaError;
     pub fn w4a16k_gemv_workspace_bytes(m: i64, n: i64, split_k: i32) -> usize;
     pub fn w4a16k_mma(args: *const GemmArgs, stream: Stream) -> CudaError;
+    pub fn w4a16k_sm90(args: *const GemmArgs, stream: Stream) -> CudaError;
+    pub fn w4a16k_sm90_workspace_bytes(args: *const GemmArgs) -> usize;
+    pub fn w4a16k_sm90_config_info(config: i32, out: *mut Sm90Config) -> i32;
     pub fn w4a16k_pack(plain: *const u8, packed: *mut u8, n: i64, k: i64, stream: Stream) -> CudaError;
     pub fn w4a16k_reference_gemm(
         args: *const GemmArgs,

@@ -8,7 +8,7 @@
 
 use std::ffi::c_void;
 use std::sync::Mutex;
-use w4a16::dispatch::{Choice, Path, Reason, GEMV_MAX_M};
+use w4a16::dispatch::{self, Choice, Path, Reason, GEMV_MAX_M};
 use w4a16::kernels::{self as k, GemmArgs};
 use w4a16::reference::{reference_gemm, rel_error_bits, rel_error_f32};
 use w4a16::rng::{random_bits, Rng};
@@ -17,6 +17,24 @@ use w4a16::{quant, Dtype, Handle, Operands, WeightDesc};
 
 const M_VALUES: [usize; 9] = [1, 3, 16, 17, 63, 64, 65, 256, 1000];
 const PATHS: [Path; 2] = [Path::Gemv, Path::TensorCore];
+
+/// Every kernel selection the matrices run, each forced explicitly: the GEMV, the mma.sync kernel,
+/// and every row of the SM90 table (stream-K rows also as split-K with 3 splits).
+fn choices() -> Vec<Choice> {
+    let mut v = vec![Choice::forced(Path::Gemv), Choice::forced(Path::TensorCore)];
+    for c in dispatch::sm90_configs() {
+        v.push(Choice::tensor_core(c, 1));
+        if dispatch::sm90_config_info(c).unwrap().schedule == k::SM90_STREAMK {
+            v.push(Choice::tensor_core(c, 3));
+        }
+    }
+    v
+}
+
+/// Whether `choice` can run `w` (the SM90 family needs group % 64 == 0 or group == K).
+fn runs(choice: &Choice, w: &WeightDesc) -> bool {
+    !choice.is_sm90() || dispatch::sm90_supports(w)
+}
 const DTYPES: [Dtype; 2] = [Dtype::F16, Dtype::Bf16];
 
 fn tolerance(d: Dtype) -> f64 {
@@ -145,15 +163,10 @@ impl Problem {
 
     /// Runs one (path, M, bias) on a poisoned output; returns the relative error against `refc`
     /// (no-bias reference; the bias is added here in f64). Padding columns must stay poisoned.
-    fn check(&self, h: &Handle, path: Path, m: usize, bias: bool, ldc_pad: usize, refc: &[f64]) -> f64 {
-        self.check_choice(h, Choice::forced(path), m, bias, ldc_pad, refc)
-    }
-
-    /// `check` with an explicit selection (GEMV configurations and split-K).
-    fn check_choice(&self, h: &Handle, choice: Choice, m: usize, bias: bool, ldc_pad: usize, refc: &[f64]) -> f64 {
+    fn check_choice(&self, h: &Handle, choice: &Choice, m: usize, bias: bool, ldc_pad: usize, refc: &[f64]) -> f64 {
         let w = &self.w;
-        let path = choice.path;
         let ldc = w.n + ldc_pad;
+        let path = choice.config_name();
         let ws_bytes = choice.workspace_bytes(w, m);
         let ws = DevBuf::new(ws_bytes.max(16)).unwrap();
         let c = DevBuf::new(m * ldc * 2).unwrap();
@@ -171,13 +184,13 @@ impl Problem {
             workspace: if ws_bytes > 0 { ws.ptr() } else { std::ptr::null_mut() },
             workspace_bytes: ws_bytes,
         };
-        unsafe { h.gemm_with(w, &ops, &choice, std::ptr::null_mut()) }
-            .unwrap_or_else(|e| panic!("{path:?} {w:?} M={m}: {e}"));
-        w4a16::testing::synchronize().unwrap_or_else(|e| panic!("{path:?} {w:?} M={m}: {e}"));
+        unsafe { h.gemm_with(w, &ops, choice, std::ptr::null_mut()) }
+            .unwrap_or_else(|e| panic!("{path} {w:?} M={m}: {e}"));
+        w4a16::testing::synchronize().unwrap_or_else(|e| panic!("{path} {w:?} M={m}: {e}"));
         let got: Vec<u16> = c.download(m * ldc).unwrap();
         for r in 0..m {
             for j in w.n..ldc {
-                assert_eq!(got[r * ldc + j], 0xFFFF, "{path:?} {w:?} M={m}: wrote past N at row {r} col {j}");
+                assert_eq!(got[r * ldc + j], 0xFFFF, "{path} {w:?} M={m}: wrote past N at row {r} col {j}");
             }
         }
         let mut want = refc[..m * w.n].to_vec();
@@ -235,15 +248,15 @@ fn run_matrix(name: &str, shapes: &[(usize, usize)], m_values: &[usize], use_gpu
                     let lda_pad = if rng.next_u64() % 2 == 0 { 0 } else { 8 };
                     let p = Problem::new(&h, w, m_max, lda_pad, &mut rng);
                     let refc = if use_gpu_ref { p.gpu_reference() } else { p.cpu_reference() };
-                    for path in PATHS {
+                    for choice in choices().iter().filter(|c| runs(c, &w)) {
                         for &m in m_values {
                             for bias in [false, true] {
                                 let ldc_pad = if (m + bias as usize) % 2 == 0 { 0 } else { 8 };
-                                let err = p.check(&h, path, m, bias, ldc_pad, &refc);
-                                let key = format!("{}/{}", path.name(), dtype.name());
+                                let err = p.check_choice(&h, choice, m, bias, ldc_pad, &refc);
+                                let key = format!("{}/{}", choice.config_name(), dtype.name());
                                 let what = format!(
                                     "{} {} N={n} K={kk} g={group} zeros={zeros} bias={bias} M={m} lda+{lda_pad} ldc+{ldc_pad}",
-                                    path.name(),
+                                    choice.config_name(),
                                     dtype.name()
                                 );
                                 tally.record(&key, what, err, tolerance(dtype));
@@ -253,7 +266,7 @@ fn run_matrix(name: &str, shapes: &[(usize, usize)], m_values: &[usize], use_gpu
                     // The GEMV selection the dispatcher makes (configuration and split-K).
                     for &m in m_values.iter().filter(|&&m| m <= GEMV_MAX_M) {
                         let choice = Choice::heuristic(&w, m);
-                        let err = p.check_choice(&h, choice, m, true, 0, &refc);
+                        let err = p.check_choice(&h, &choice, m, true, 0, &refc);
                         let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} M={m}", choice.config_name(), dtype.name());
                         tally.record(&format!("gemv-heuristic/{}", dtype.name()), what, err, tolerance(dtype));
                     }
@@ -297,7 +310,7 @@ fn gpu_gemv_configs_small_shapes() {
                         let choice = Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced };
                         for m in m_values {
                             for bias in [false, true] {
-                                let err = p.check_choice(&h, choice, m, bias, 8 * (m % 2), &refc);
+                                let err = p.check_choice(&h, &choice, m, bias, 8 * (m % 2), &refc);
                                 let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} bias={bias} M={m}", choice.config_name(), dtype.name());
                                 tally.record(&format!("gemv.cfg{config}/{}", dtype.name()), what, err, tolerance(dtype));
                             }
@@ -349,16 +362,17 @@ fn gpu_largest_shapes_gpu_reference() {
             let w = WeightDesc::new(dtype, n, kk, group, zeros).unwrap();
             let p = Problem::new(&h, w, 1000, 0, &mut rng);
             let refc = p.gpu_reference();
-            for path in PATHS {
+            for choice in choices().iter().filter(|c| runs(c, &w)) {
                 for m in [1, 16, 17, 1000] {
-                    let err = p.check(&h, path, m, true, 0, &refc);
-                    let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} M={m}", path.name(), dtype.name());
-                    tally.record(&format!("{}/{}", path.name(), dtype.name()), what, err, tolerance(dtype));
+                    let err = p.check_choice(&h, choice, m, true, 0, &refc);
+                    let name = choice.config_name();
+                    let what = format!("{name} {} N={n} K={kk} g={group} zeros={zeros} M={m}", dtype.name());
+                    tally.record(&format!("{name}/{}", dtype.name()), what, err, tolerance(dtype));
                 }
             }
             for m in [1, 2, 8, 16] {
                 let choice = Choice::heuristic(&w, m);
-                let err = p.check_choice(&h, choice, m, true, 0, &refc);
+                let err = p.check_choice(&h, &choice, m, true, 0, &refc);
                 let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} M={m}", choice.config_name(), dtype.name());
                 tally.record(&format!("gemv-heuristic/{}", dtype.name()), what, err, tolerance(dtype));
             }
@@ -392,7 +406,7 @@ fn gpu_repeated_calls_are_bitwise_identical() {
     let mut rng = Rng::new(6);
     let w = WeightDesc::new(Dtype::F16, 1024, 2048, 128, true).unwrap();
     let p = Problem::new(&h, w, 64, 0, &mut rng);
-    for path in PATHS {
+    for choice in choices().iter().filter(|c| runs(c, &w)) {
         for m in [1, 16, 64] {
             let run = || {
                 let c = DevBuf::new(m * w.n * 2).unwrap();
@@ -402,13 +416,15 @@ fn gpu_repeated_calls_are_bitwise_identical() {
                     zeros: p.d_zeros.as_ref().unwrap().ptr(), bias: p.d_bias.ptr(), c: c.ptr(), ldc: w.n, m,
                     workspace: std::ptr::null_mut(), workspace_bytes: 0,
                 };
-                unsafe { h.gemm_with(&w, &ops, &Choice::forced(path), std::ptr::null_mut()) }.unwrap();
+                let ws = DevBuf::new(choice.workspace_bytes(&w, m).max(16)).unwrap();
+                let ops = Operands { workspace: ws.ptr(), workspace_bytes: choice.workspace_bytes(&w, m), ..ops };
+                unsafe { h.gemm_with(&w, &ops, choice, std::ptr::null_mut()) }.unwrap();
                 w4a16::testing::synchronize().unwrap();
                 c.download::<u16>(m * w.n).unwrap()
             };
             let first = run();
             for _ in 0..5 {
-                assert!(run() == first, "{path:?} M={m}: results differ between identical calls");
+                assert!(run() == first, "{} M={m}: results differ between identical calls", choice.config_name());
             }
         }
     }

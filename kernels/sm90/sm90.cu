@@ -1,0 +1,91 @@
+// sm90.cu — launcher of the SM90 mixed-input GEMM family (TMA + wgmma, warp-specialized).
+// The instantiations live in the generated family TUs (one per family of configs.def and dtype);
+// this file only maps a config id to its entry point. Policy (which id, split) is in Rust.
+#include <atomic>
+
+#include <cuda_runtime.h>
+
+#include "launch.h"
+#include "sm90/sm90_entries.h"
+
+#define W4A16_SM90_CONFIG(id, fam, tw, tt, cw, ct, sched) \
+  W4A16_SM90_DECLARE(id, f16)                             \
+  W4A16_SM90_DECLARE(id, bf16)
+#include "sm90/configs.def"
+#undef W4A16_SM90_CONFIG
+
+namespace {
+
+// SM count per device, queried once (the persistent schedulers size their grid with it).
+constexpr int kMaxDevices = 64;
+std::atomic<int> g_sm_count[kMaxDevices];
+
+int sm_count(int* device) {
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) {
+    cudaGetLastError();
+    dev = 0;
+  }
+  *device = dev;
+  if (dev < 0 || dev >= kMaxDevices) dev = 0;
+  int n = g_sm_count[dev].load(std::memory_order_relaxed);
+  if (n <= 0) {
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, *device) != cudaSuccess || n <= 0) {
+      cudaGetLastError();
+      return 132;  // no device (workspace queries on a GPU-less machine): an H100's count
+    }
+    g_sm_count[dev].store(n, std::memory_order_relaxed);
+  }
+  return n;
+}
+
+}  // namespace
+
+namespace {
+enum { kCoop = W4A16K_SM90_COOP, kPingpong = W4A16K_SM90_PINGPONG, kCoopSK = W4A16K_SM90_STREAMK };
+}  // namespace
+
+extern "C" int32_t w4a16k_sm90_config_info(int32_t config, w4a16k_sm90_config* out) {
+  switch (config) {
+#define W4A16_SM90_CONFIG(id, fam, tw, tt, cw, ct, sched)  \
+  case id:                                               \
+    if (out != nullptr) *out = {tw, tt, cw, ct, k##sched}; \
+    return 1;
+#include "sm90/configs.def"
+#undef W4A16_SM90_CONFIG
+    default: return 0;
+  }
+}
+
+extern "C" cudaError_t w4a16k_sm90(const w4a16k_gemm_args* args, cudaStream_t stream) {
+  if (args == nullptr) return cudaErrorInvalidValue;
+  if (args->m <= 0) return cudaSuccess;
+  int dev = 0;
+  const int sm = sm_count(&dev);
+  const bool bf16 = args->dtype == W4A16K_BF16;
+  if (!bf16 && args->dtype != W4A16K_FP16) return cudaErrorInvalidValue;
+  switch (args->config) {
+#define W4A16_SM90_CONFIG(id, fam, tw, tt, cw, ct, sched)                                       \
+  case id:                                                                                     \
+    return bf16 ? W4A16_SM90_ENTRY_NAME(id, bf16)(*args, sm, dev, stream)                      \
+                : W4A16_SM90_ENTRY_NAME(id, f16)(*args, sm, dev, stream);
+#include "sm90/configs.def"
+#undef W4A16_SM90_CONFIG
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+extern "C" size_t w4a16k_sm90_workspace_bytes(const w4a16k_gemm_args* args) {
+  if (args == nullptr || args->m <= 0) return 0;
+  int dev = 0;
+  const int sm = sm_count(&dev);
+  const bool bf16 = args->dtype == W4A16K_BF16;
+  switch (args->config) {
+#define W4A16_SM90_CONFIG(id, fam, tw, tt, cw, ct, sched)                                       \
+  case id:                                                                                     \
+    return bf16 ? W4A16_SM90_WS_NAME(id, bf16)(*args, sm, dev) : W4A16_SM90_WS_NAME(id, f16)(*args, sm, dev);
+#include "sm90/configs.def"
+#undef W4A16_SM90_CONFIG
+    default: return 0;
+  }
+}

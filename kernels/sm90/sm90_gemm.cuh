@@ -1,0 +1,193 @@
+// sm90_gemm.cuh — the SM90 mixed-input GEMM family (CUTLASS 4.2 collective builders: TMA loads,
+// wgmma, warp-specialized, persistent), instantiated from the rows of configs.def.
+//
+// C[M,N] = A[M,K] · Wᵀ (+ bias) is computed transposed, D^T[N,M] = W[N,K] · A^T, so that
+//   * the int4 weights are the first ("A") operand: CUTLASS's mixed-input collective converts the
+//     narrow operand in registers and feeds it to wgmma as the register operand, which is the
+//     64-row (M) side of wgmma: weights fill the wide side, tokens the narrow one (swap-AB);
+//   * the packed layout v1 ([N, K/2] bytes, K contiguous, signed nibbles q^8, low nibble = even k)
+//     is exactly a K-major (RowMajor) cutlass::int4b_t [N, K] matrix: no re-pack, no shuffle;
+//   * scales/zeros [K/g, N] (N contiguous) are the collective's MN-major scale tensor;
+//   * the activations A[M, lda] are a K-major (ColumnMajor) [K, M] second operand, lda as stride;
+//   * C[M, ldc] row-major is a ColumnMajor [N, M] D^T with stride ldc;
+//   * the bias (per output channel n) is a per-ROW bias of the transposed problem
+//     (LinCombPerRowBias epilogue fusion; a NULL bias pointer reads as 0).
+// Zeros use ConvertAndScaleWithZero: w = q·s + z with q the signed nibble — the additive zeros of
+// docs/LAYOUT.md. group_size must be a multiple of the K tile (64) or equal K (CUTLASS rejects
+// smaller groups): group 32 is routed to the mma.sync family by src/dispatch.rs.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "cutlass/cutlass.h"
+#include "cute/tensor.hpp"
+#include "cutlass/epilogue/collective/collective_builder.hpp"
+#include "cutlass/epilogue/fusion/operations.hpp"
+#include "cutlass/gemm/collective/collective_builder.hpp"
+#include "cutlass/gemm/device/gemm_universal_adapter.h"
+#include "cutlass/gemm/kernel/gemm_universal.hpp"
+#include "cutlass/gemm/kernel/tile_scheduler.hpp"
+#include "cutlass/util/packed_stride.hpp"
+
+#include "launch.h"
+#include "sm90/sm90_entries.h"
+
+#if !defined(CUTLASS_ARCH_MMA_SM90_SUPPORTED)
+#error "the SM90 family needs -gencode arch=compute_90a,code=sm_90a"
+#endif
+
+namespace w4a16 {
+namespace sm90 {
+
+using namespace cute;
+
+// Schedules (the `sched` column of configs.def).
+struct Coop {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
+  using Scheduler = cutlass::gemm::PersistentScheduler;
+  static constexpr bool kStreamK = false;
+};
+struct Pingpong {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedPingpong;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecialized;
+  using Scheduler = cutlass::gemm::PersistentScheduler;
+  static constexpr bool kStreamK = false;
+};
+struct CoopSK {
+  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
+  using Epilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
+  using Scheduler = cutlass::gemm::StreamKScheduler;
+  static constexpr bool kStreamK = true;
+};
+
+// Element of the activation dtype.
+template <int kDtype> struct DtypeOf;
+template <> struct DtypeOf<W4A16K_FP16> { using type = cutlass::half_t; };
+template <> struct DtypeOf<W4A16K_BF16> { using type = cutlass::bfloat16_t; };
+
+constexpr int kTileK = 64;  // 128 bytes of 16-bit activations per row: one 128-byte swizzle atom
+
+template <int kTileW, int kTileT, int kClusterW, int kClusterT, class Sched, int kDtype, bool kZeros>
+struct Gemm {
+  using T = typename DtypeOf<kDtype>::type;
+  using TileShape = Shape<Int<kTileW>, Int<kTileT>, Int<kTileK>>;
+  using ClusterShape = Shape<Int<kClusterW>, Int<kClusterT>, _1>;
+  using LayoutW = cutlass::layout::RowMajor;      // transposed problem's A: [N, K], K contiguous
+  using LayoutAct = cutlass::layout::ColumnMajor; // transposed problem's B: [K, M] = A[M][lda]
+  using LayoutD = cutlass::layout::ColumnMajor;   // D^T [N, M], N contiguous = C[M][ldc]
+  static constexpr int kAlignW = 32;              // int4 elements per 16 bytes
+  static constexpr int kAlign = 8;                // 16-bit elements per 16 bytes
+
+  using Fusion = cutlass::epilogue::fusion::LinCombPerRowBias<T, float, T, T, float>;
+  using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, TileShape, ClusterShape,
+      cutlass::epilogue::collective::EpilogueTileAuto, float, float,
+      void, LayoutD, kAlign,  // no C source (beta = 0): no smem, no loads
+      T, LayoutD, kAlign, typename Sched::Epilogue, Fusion>::CollectiveOp;
+
+  using ElementWTuple = cute::conditional_t<kZeros, cute::tuple<cutlass::int4b_t, T, T>,
+                                            cute::tuple<cutlass::int4b_t, T>>;
+  using CollectiveMainloop = typename cutlass::gemm::collective::CollectiveBuilder<
+      cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, ElementWTuple, LayoutW, kAlignW, T,
+      LayoutAct, kAlign, float, TileShape, ClusterShape,
+      cutlass::gemm::collective::StageCountAutoCarveout<
+          static_cast<int>(sizeof(typename CollectiveEpilogue::SharedStorage))>,
+      typename Sched::Kernel>::CollectiveOp;
+
+  using Kernel = cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int>, CollectiveMainloop,
+                                                      CollectiveEpilogue, typename Sched::Scheduler>;
+  using Device = cutlass::gemm::device::GemmUniversalAdapter<Kernel>;
+  using Arguments = typename Device::Arguments;
+
+  static Arguments make_args(const w4a16k_gemm_args& a, int sm_count, int device) {
+    const int n = static_cast<int>(a.n), m = static_cast<int>(a.m), k = static_cast<int>(a.k);
+    const int scale_k = static_cast<int>(a.k / a.group_size);
+    using StrideW = typename Kernel::StrideA;
+    using StrideAct = typename Kernel::StrideB;
+    using StrideD = typename Kernel::StrideD;
+    using StrideS = typename CollectiveMainloop::StrideScale;
+    StrideW s_w = cutlass::make_cute_packed_stride(StrideW{}, cute::make_shape(n, k, 1));
+    StrideAct s_a{};
+    cute::get<0>(s_a) = a.lda;                 // token stride
+    cute::get<2>(s_a) = a.lda * a.m;
+    StrideD s_d{};
+    cute::get<1>(s_d) = a.ldc;                 // token stride of C
+    cute::get<2>(s_d) = a.ldc * a.m;
+    StrideS s_s = cutlass::make_cute_packed_stride(StrideS{}, cute::make_shape(n, scale_k, 1));
+
+    typename CollectiveMainloop::Arguments mainloop{};
+    mainloop.ptr_A = reinterpret_cast<const cutlass::int4b_t*>(a.packed_w);
+    mainloop.dA = s_w;
+    mainloop.ptr_B = reinterpret_cast<const T*>(a.a);
+    mainloop.dB = s_a;
+    mainloop.ptr_S = reinterpret_cast<const T*>(a.scales);
+    mainloop.dS = s_s;
+    mainloop.group_size = static_cast<int>(a.group_size);
+    if constexpr (kZeros) mainloop.ptr_Z = reinterpret_cast<const T*>(a.zeros);
+
+    typename CollectiveEpilogue::Arguments epilogue{};
+    epilogue.thread.alpha = 1.0f;
+    epilogue.thread.beta = 0.0f;
+    epilogue.thread.bias_ptr = reinterpret_cast<const T*>(a.bias);
+    epilogue.ptr_C = nullptr;
+    epilogue.dC = s_d;
+    epilogue.ptr_D = reinterpret_cast<T*>(a.c);
+    epilogue.dD = s_d;
+
+    cutlass::KernelHardwareInfo hw{};
+    hw.device_id = device;
+    hw.sm_count = sm_count;
+
+    Arguments args{cutlass::gemm::GemmUniversalMode::kGemm, {n, m, k, 1}, mainloop, epilogue, hw};
+    if constexpr (Sched::kStreamK) {
+      using Decomp = typename Kernel::TileScheduler::DecompositionMode;
+      if (a.split_k > 1) {
+        args.scheduler.splits = a.split_k;
+        args.scheduler.decomposition_mode = Decomp::SplitK;
+      } else {
+        args.scheduler.decomposition_mode = Decomp::StreamK;
+      }
+    }
+    return args;
+  }
+
+  static size_t workspace_bytes(const w4a16k_gemm_args& a, int sm_count, int device) {
+    return Device::get_workspace_size(make_args(a, sm_count, device));
+  }
+
+  static cudaError_t run(const w4a16k_gemm_args& a, int sm_count, int device, cudaStream_t stream) {
+    Arguments args = make_args(a, sm_count, device);
+    if (Device::can_implement(args) != cutlass::Status::kSuccess) return cudaErrorInvalidValue;
+    if (Device::get_workspace_size(args) > a.workspace_bytes) return cudaErrorInvalidValue;
+    Device op;
+    cutlass::Status st = op.initialize(args, a.workspace, stream);
+    if (st != cutlass::Status::kSuccess) {
+      const cudaError_t e = cudaGetLastError();
+      return e != cudaSuccess ? e : cudaErrorInvalidValue;
+    }
+    st = op.run(stream);
+    if (st != cutlass::Status::kSuccess) {
+      const cudaError_t e = cudaGetLastError();
+      return e != cudaSuccess ? e : cudaErrorLaunchFailure;
+    }
+    return cudaGetLastError();
+  }
+};
+
+// One configuration (a configs.def row) for one dtype: both zero modes.
+template <int kTileW, int kTileT, int kClusterW, int kClusterT, class Sched, int kDtype>
+struct Config {
+  template <bool z>
+  using G = Gemm<kTileW, kTileT, kClusterW, kClusterT, Sched, kDtype, z>;
+  static cudaError_t run(const w4a16k_gemm_args& a, int sm, int dev, cudaStream_t s) {
+    return a.zeros != nullptr ? G<true>::run(a, sm, dev, s) : G<false>::run(a, sm, dev, s);
+  }
+  static size_t workspace(const w4a16k_gemm_args& a, int sm, int dev) {
+    return a.zeros != nullptr ? G<true>::workspace_bytes(a, sm, dev)
+                              : G<false>::workspace_bytes(a, sm, dev);
+  }
+};
+
+}  // namespace sm90
+}  // namespace w4a16
