@@ -378,8 +378,8 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t strea
   const int64_t steps = (args->k + tc::kStepK - 1) / tc::kStepK;
   p.steps_per_split = static_cast<int32_t>((steps + split_k - 1) / split_k);
   p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
-  using V1 = tc::Shape<4, 2, 4>;  // gemv.v1.2: 3 steps (192 B per thread) in flight
-  using V2 = tc::Shape<8, 1, 8>;  // gemv.v2: 7 steps (224 B per thread, 56 KB per CTA) in flight
+  using V1 = tc::Shape<4, 2, 4>;  // 3 weight steps (192 B per thread) in flight
+  using V2 = tc::Shape<8, 1, 8>;  // 7 weight steps (224 B per thread, 56 KB per CTA) in flight
   const bool v2 = args->config == kCfgTc8Cluster;
   cudaError_t err;
   switch (args->dtype) {

@@ -54,6 +54,9 @@ struct Shape {
   static constexpr int kRowsPerCta = kWarps * kRowsPerWarp;
   static constexpr int kPieces = 2 * kTiles;  // 16-B weight pieces per thread per step
   static constexpr int kMinCtas = kThreads == 128 ? 3 : 2;
+  // Activation stage buffers: stage X's activations are copied with weight step 4(X-1), which is
+  // issued kWStages - 1 steps earlier, i.e. ceil((kWStages + 3) / 4) stages before X is consumed.
+  static constexpr int kABufs = (kWStages + 6) / 4 + 1;
 };
 constexpr int kRowsPerCta = 128;                   // every shape
 constexpr int kStepK = 128;                        // 4 lanes (t) x 32 k
@@ -71,7 +74,7 @@ template <class S>
 constexpr int s_ring_halves() { return S::kWStages * S::kWarps * 2 * 4 * S::kRowsPerWarp; }
 template <class S, int MT>
 constexpr size_t smem_bytes() {
-  return (2 * a_stage_u4<MT>() + w_ring_u4<S>()) * 16 + s_ring_halves<S>() * 2;
+  return (S::kABufs * a_stage_u4<MT>() + w_ring_u4<S>()) * 16 + s_ring_halves<S>() * 2;
 }
 
 enum Mode : int32_t { kDirect = 0, kWorkspace = 1, kCluster = 2 };
@@ -122,10 +125,11 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
   constexpr int kStageU4 = a_stage_u4<MT>();
   constexpr int kAPerThread = MT * (kStageK / 8) / kThreads;  // 16-B activation pieces per stage
   static_assert(kAPerThread * kThreads == MT * (kStageK / 8), "stage must split evenly");
-  static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
+  constexpr int kABufs = S::kABufs;
+  static_assert(MT * kRowsPerCta * 4 <= kABufs * kStageU4 * 16, "cluster tile must fit the stages");
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
-  uint4* s_w = smem_u4 + 2 * kStageU4;
+  uint4* s_w = smem_u4 + kABufs * kStageU4;
   uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + w_ring_u4<S>());
 
   const int tid = threadIdx.x;
@@ -149,11 +153,11 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
   const uint8_t* w_base = p.w + (n_warp + g) * w_stride + kb / 2 + 16 * t;
   const T* a_base = static_cast<const T*>(p.a) + m_base * p.lda;
 
-  // ---- activation staging: global (natural order) -> registers -> shared (mma order) ----
-  uint4 a_reg[kAPerThread];
+  // ---- activation staging: global -> shared by cp.async, natural k order inside each 16-B piece
+  // (the weights are converted to natural (k, k+1) pairs to match), kABufs stages deep ----
   // Piece idx: token m = idx / 64; q = idx % 64 enumerates the stage's slots of that token in
-  // shared-memory order (s, swizzled j, t), so a warp's stores are contiguous and its loads cover
-  // 512 contiguous bytes of a token row.
+  // shared-memory order (s, swizzled j, t), so a warp's copies fill contiguous shared memory and
+  // read 512 contiguous bytes of a token row.
   auto piece = [&](int idx, int& m, int& s, int& j, int& tt) {
     m = idx >> 6;
     const int q = idx & 63;
@@ -161,28 +165,17 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
     j = ((q >> 2) & 3) ^ (m & 1);
     tt = q & 3;
   };
-  auto load_a = [&](int st) {
+  const void* a_dummy = p.a;  // a valid address for predicated-off copies (zero fill)
+  auto issue_act = [&](int st) {
+    const int buf = st % kABufs;
 #pragma unroll
     for (int i = 0; i < kAPerThread; ++i) {
       int m, s, j, tt;
       piece(tid + i * kThreads, m, s, j, tt);
       const int64_t k = kb + static_cast<int64_t>(st) * kStageK + s * kStepK + tt * 32 + j * 8;
-      a_reg[i] = make_uint4(0u, 0u, 0u, 0u);
-      if (m < m_valid && k < ke) a_reg[i] = ldg_128(a_base + m * p.lda + k);
-    }
-  };
-  auto store_a = [&](int buf) {
-#pragma unroll
-    for (int i = 0; i < kAPerThread; ++i) {
-      int m, s, j, tt;
-      piece(tid + i * kThreads, m, s, j, tt);
-      const uint4 v = a_reg[i];  // (x0x1, x2x3, x4x5, x6x7)
-      uint4 o;
-      o.x = __byte_perm(v.x, v.z, 0x5410);  // (x0, x4)
-      o.y = __byte_perm(v.x, v.z, 0x7632);  // (x1, x5)
-      o.z = __byte_perm(v.y, v.w, 0x5410);  // (x2, x6)
-      o.w = __byte_perm(v.y, v.w, 0x7632);  // (x3, x7)
-      s_a[buf * kStageU4 + slot<MT>(s, m, j, tt)] = o;
+      const bool ok = m < m_valid && k < ke;  // rows past M and k past the split: zeros
+      cp_async_16(smem_addr(s_a + buf * kStageU4 + slot<MT>(s, m, j, tt)),
+                  ok ? static_cast<const void*>(a_base + m * p.lda + k) : a_dummy, ok ? 16u : 0u);
     }
   };
 
@@ -217,6 +210,12 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
                         st_t * kRowsPerWarp + 8 * piece;
         cp_async_16(smem_addr(dst), src, okt ? 16u : 0u);
       }
+    }
+    // Stage X's activations ride in the group of weight step 4(X - 1): complete (for this thread)
+    // before the barrier that ends stage X - 1.
+    if ((step & (kStageSteps - 1)) == 0) {
+      const int x = step / kStageSteps + 1;
+      if (x < nstages) issue_act(x);
     }
     cp_async_commit();
   };
@@ -264,8 +263,8 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
 #pragma unroll
       for (int tile = 0; tile < kTiles; ++tile) {
         T2 lo[4], hi[4];  // rows g and g + 8
-        int4x8_to_pairs<T>(word_of(r.w[tile][0], j), lo);
-        int4x8_to_pairs<T>(word_of(r.w[tile][1], j), hi);
+        int4x8_to_natural_pairs<T>(word_of(r.w[tile][0], j), lo);
+        int4x8_to_natural_pairs<T>(word_of(r.w[tile][1], j), hi);
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           if (kZeros) {
@@ -290,18 +289,15 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
     }
   };
 
-  if (nstages > 0) {
-    load_a(0);
-    store_a(0);
-  }
+  if (nstages > 0) issue_act(0);
+  cp_async_commit();
 #pragma unroll
   for (int i = 0; i < kWStages - 1; ++i) issue_step(i, i);
+  cp_async_wait<kWStages - 1>();  // the activation group of stage 0 (the oldest) is complete
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
-    const int buf = st & 1;
-    const bool more = st + 1 < nstages;
-    if (more) load_a(st + 1);
+    const int buf = st % kABufs;
 #pragma unroll
     for (int s = 0; s < kStageSteps; ++s) {
       const int step = st * kStageSteps + s;
@@ -315,8 +311,7 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
         compute(r, buf, s);
       }
     }
-    if (more) store_a(buf ^ 1);
-    __syncthreads();
+    __syncthreads();  // stage st + 1's activations visible; stage st's buffer free
   }
   cp_async_wait<0>();
 
