@@ -98,12 +98,8 @@ pub const GEMV_CFG_TC_WORKSPACE: i32 = 1;
 /// Tensor-core kernel; split-K as one thread-block cluster reduced through distributed shared
 /// memory (split <= GEMV_MAX_CLUSTER, no workspace, one launch).
 pub const GEMV_CFG_TC_CLUSTER: i32 = 2;
-/// Tensor-core kernel with the gemv.v2 CTA shape (8 warps x 16 channels, 256 threads, 2 CTAs per
-/// SM); split-K as a cluster like GEMV_CFG_TC_CLUSTER.
-pub const GEMV_CFG_TC8_CLUSTER: i32 = 3;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 4] =
-    [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER, GEMV_CFG_TC8_CLUSTER];
+pub const GEMV_CONFIGS: [i32; 3] = [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER];
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
 pub const GEMV_MAX_CLUSTER: i32 = 8;
 /// Output channels per CTA of the tensor-core GEMV and of the CUDA-core GEMV.
@@ -126,21 +122,14 @@ pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize) -> (i32, i32) 
         let split = if ctas >= sm { 1 } else { (2 * sm / ctas).clamp(1, (k / 1024).max(1)) };
         return (GEMV_CFG_CUDA_CORE, split as i32);
     }
-    (GEMV_CFG_TC_CLUSTER, gemv_tc_split(m, n, k, sm, 3))
-}
-
-/// Cluster split of the tensor-core GEMV: when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
-/// so that about `per_sm` CTAs per SM (the configuration's occupancy) run in one wave, keeping
-/// >= 4 k-steps (512 k) per split.
-pub fn gemv_tc_split(m: usize, n: usize, k: usize, sm_count: usize, per_sm: usize) -> i32 {
-    let sm = sm_count.max(1);
     let mt = if m <= 8 { 8 } else { 16 };
     let ctas = n.div_ceil(GEMV_TC_ROWS_PER_CTA) * m.div_ceil(mt);
     if ctas >= sm {
-        return 1;
+        return (GEMV_CFG_TC_CLUSTER, 1);
     }
     let max_by_k = (k.div_ceil(128) / 4).max(1);
-    (per_sm * sm / ctas).clamp(1, (GEMV_MAX_CLUSTER as usize).min(max_by_k)) as i32
+    let split = (3 * sm / ctas).clamp(1, (GEMV_MAX_CLUSTER as usize).min(max_by_k));
+    (GEMV_CFG_TC_CLUSTER, split as i32)
 }
 
 /// `W4A16_GEMV_CONFIG=<config>[:<split>]` replaces the GEMV heuristic's choice (M <= GEMV_MAX_M),
@@ -170,14 +159,10 @@ impl Choice {
         let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count);
         if let Some((cfg, split)) = gemv_config_override() {
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
-            let auto = match cfg {
-                GEMV_CFG_CUDA_CORE => gemv_config(1, w.n, w.k, sm_count).1,
-                GEMV_CFG_TC8_CLUSTER => gemv_tc_split(m, w.n, w.k, sm_count, 2),
-                _ => gemv_tc_split(m, w.n, w.k, sm_count, 3),
-            };
+            let auto = if cfg == GEMV_CFG_CUDA_CORE { gemv_config(1, w.n, w.k, sm_count).1 } else { split_k };
             config = cfg;
             split_k = if split > 0 { split } else { auto };
-            if cfg == GEMV_CFG_TC_CLUSTER || cfg == GEMV_CFG_TC8_CLUSTER {
+            if cfg == GEMV_CFG_TC_CLUSTER {
                 split_k = split_k.min(GEMV_MAX_CLUSTER);
             }
         }
@@ -194,9 +179,7 @@ impl Choice {
     pub fn is_supported(&self, _w: &WeightDesc) -> bool {
         match self.path {
             Path::Gemv => match self.config {
-                GEMV_CFG_TC_CLUSTER | GEMV_CFG_TC8_CLUSTER => {
-                    (1..=GEMV_MAX_CLUSTER).contains(&self.split_k)
-                }
+                GEMV_CFG_TC_CLUSTER => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
             Path::TensorCore => (0..=2).contains(&self.config) && self.split_k == 1,
@@ -215,7 +198,7 @@ impl Choice {
     pub fn workspace_bytes(&self, w: &WeightDesc, m: usize) -> usize {
         match self.path {
             // The cluster configuration reduces on chip.
-            Path::Gemv if self.config == GEMV_CFG_TC_CLUSTER || self.config == GEMV_CFG_TC8_CLUSTER => 0,
+            Path::Gemv if self.config == GEMV_CFG_TC_CLUSTER => 0,
             // SAFETY: pure size computation in the kernels library.
             Path::Gemv => unsafe {
                 kernels::w4a16k_gemv_workspace_bytes(m as i64, w.n as i64, self.split_k)
@@ -285,7 +268,7 @@ mod tests {
                     let (cfg, split) = gemv_config(m, n, k, sm);
                     assert!(GEMV_CONFIGS.contains(&cfg));
                     assert!(split >= 1);
-                    if cfg == GEMV_CFG_TC_CLUSTER || cfg == GEMV_CFG_TC8_CLUSTER {
+                    if cfg == GEMV_CFG_TC_CLUSTER {
                         assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
                     }
                 }

@@ -108,25 +108,6 @@ __device__ __forceinline__ void int4x8_to_pairs(uint32_t w,
   out[3] = __hsub2(as_pair<T2>(lop3<kAndXor>(w >> 12, 0x000F000Fu, Tr::kMagicXor)), sub);
 }
 
-// Eight signed int4 (one packed word, nibble i = k0+i) -> four pairs of T in natural order:
-// out[i] = (k0+2i, k0+2i+1), each holding q-8 exactly. One prmt per pair brings byte i of w (low
-// nibble k0+2i) and byte i of w >> 4 (low nibble k0+2i+1) into the two halves, then the same
-// lop3 + subtraction as int4x8_to_pairs: 13 instructions per word instead of 11, and activations
-// need no reordering (the tensor-core GEMV copies them to shared memory as they are).
-template <typename T>
-__device__ __forceinline__ void int4x8_to_natural_pairs(uint32_t w,
-                                                        typename DtypeTraits<T>::T2 (&out)[4]) {
-  using Tr = DtypeTraits<T>;
-  using T2 = typename Tr::T2;
-  constexpr int kAndXor = 0x6A;  // (a & b) ^ c
-  const T2 sub = as_pair<T2>(Tr::kMagicSub);
-  const uint32_t h = w >> 4;
-  out[0] = __hsub2(as_pair<T2>(lop3<kAndXor>(__byte_perm(w, h, 0x4400), 0x000F000Fu, Tr::kMagicXor)), sub);
-  out[1] = __hsub2(as_pair<T2>(lop3<kAndXor>(__byte_perm(w, h, 0x5511), 0x000F000Fu, Tr::kMagicXor)), sub);
-  out[2] = __hsub2(as_pair<T2>(lop3<kAndXor>(__byte_perm(w, h, 0x6622), 0x000F000Fu, Tr::kMagicXor)), sub);
-  out[3] = __hsub2(as_pair<T2>(lop3<kAndXor>(__byte_perm(w, h, 0x7733), 0x000F000Fu, Tr::kMagicXor)), sub);
-}
-
 // Reorders int4x8_to_pairs' output into natural k order: out[i] = (k0+2i, k0+2i+1), as 32-bit words
 // ready to be stored as 8 consecutive elements. The pair's low 16 bits are the lower k.
 template <typename T>

@@ -337,9 +337,7 @@ cudaError_t dispatch(const Params& p, int split_k, cudaStream_t stream) {
 //   1: tensor-core kernel (gemv_tc.cuh); split-K through the workspace.
 //   2: tensor-core kernel; split-K as one thread-block cluster (split <= 8), reduced through
 //      distributed shared memory: no workspace, one launch.
-//   3: as 2 with the gemv.v2 CTA shape: 8 warps x 16 channels (256 threads) instead of 4 warps x
-//      32 channels; the same 128 channels per CTA and the same grid.
-enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2, kCfgTc8Cluster = 3 };
+enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2 };
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
   if (split_k <= 1 || m <= 0 || n <= 0) return 0;
@@ -352,8 +350,7 @@ namespace {
 cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t stream) {
   using namespace w4a16;
   namespace tc = w4a16::gemv_tc;
-  const bool cluster =
-      (args->config == kCfgTcCluster || args->config == kCfgTc8Cluster) && split_k > 1;
+  const bool cluster = args->config == kCfgTcCluster && split_k > 1;
   if (cluster && split_k > tc::kMaxCluster) return cudaErrorInvalidValue;
   const bool ws = !cluster && split_k > 1;
   if (ws && (args->workspace == nullptr ||
@@ -378,18 +375,10 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t strea
   const int64_t steps = (args->k + tc::kStepK - 1) / tc::kStepK;
   p.steps_per_split = static_cast<int32_t>((steps + split_k - 1) / split_k);
   p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
-  using V1 = tc::Shape<4, 2, 4>;  // 3 weight steps (192 B per thread) in flight
-  using V2 = tc::Shape<8, 1, 8>;  // 7 weight steps (224 B per thread, 56 KB per CTA) in flight
-  const bool v2 = args->config == kCfgTc8Cluster;
   cudaError_t err;
   switch (args->dtype) {
-    case W4A16K_FP16:
-      err = v2 ? tc::launch<half, V2>(p, split_k, stream) : tc::launch<half, V1>(p, split_k, stream);
-      break;
-    case W4A16K_BF16:
-      err = v2 ? tc::launch<__nv_bfloat16, V2>(p, split_k, stream)
-               : tc::launch<__nv_bfloat16, V1>(p, split_k, stream);
-      break;
+    case W4A16K_FP16: err = tc::launch<half>(p, split_k, stream); break;
+    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, stream); break;
     default: return cudaErrorInvalidValue;
   }
   if (err != cudaSuccess || !ws) return err;
@@ -418,8 +407,7 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   if (args->m <= 0) return cudaSuccess;
   const int split_k = args->split_k < 1 ? 1 : args->split_k;
   if (split_k > 65535) return cudaErrorInvalidValue;
-  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster ||
-      args->config == kCfgTc8Cluster) {
+  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster) {
     return run_tc(args, split_k, stream);
   }
   if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;

@@ -38,43 +38,26 @@
 namespace w4a16 {
 namespace gemv_tc {
 
-// CTA shape: kWarps warps x kTiles 16-channel mma tiles per warp. Shape (4, 2) is gemv.v1.2
-// (configs 1 and 2: 128 threads, 128 channels, up to 3 CTAs per SM); shape (8, 1) is gemv.v2
-// (config 3: 256 threads, the same 128 channels per CTA, each warp 16 channels, so twice the warps
-// per SM for the same grid and half the dependent work per warp and step).
-template <int kWarps_, int kTiles_, int kWStages_>
-struct Shape {
-  static constexpr int kWarps = kWarps_;
-  static constexpr int kTiles = kTiles_;
-  // cp.async ring slots (steps of weights per warp); kWStages - 1 steps are in flight.
-  static constexpr int kWStages = kWStages_;
-  static_assert((kWStages & (kWStages - 1)) == 0 && kWStages >= 2, "ring slots: a power of two");
-  static constexpr int kThreads = 32 * kWarps;
-  static constexpr int kRowsPerWarp = 16 * kTiles;
-  static constexpr int kRowsPerCta = kWarps * kRowsPerWarp;
-  static constexpr int kPieces = 2 * kTiles;  // 16-B weight pieces per thread per step
-  static constexpr int kMinCtas = kThreads == 128 ? 3 : 2;
-  // Activation stage buffers: stage X's activations are copied with weight step 4(X-1), which is
-  // issued kWStages - 1 steps earlier, i.e. ceil((kWStages + 3) / 4) stages before X is consumed.
-  static constexpr int kABufs = (kWStages + 6) / 4 + 1;
-};
-constexpr int kRowsPerCta = 128;                   // every shape
+constexpr int kWarps = 4;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kTiles = 2;                          // 16-channel mma tiles per warp
+constexpr int kRowsPerWarp = 16 * kTiles;
+constexpr int kRowsPerCta = kWarps * kRowsPerWarp; // 128
 constexpr int kStepK = 128;                        // 4 lanes (t) x 32 k
 constexpr int kStageSteps = 4;
 constexpr int kStageK = kStageSteps * kStepK;      // 512
 constexpr int kMaxCluster = 8;                     // portable cluster size
+constexpr int kWStages = kStageSteps;              // cp.async ring: steps of weights per warp
 
 // Dynamic shared memory: activation stages, then the weight ring [slot][piece][thread] (uint4),
-// then the scale/zero ring [slot][warp][scales|zeros][t][channels of the warp] (16-bit).
+// then the scale/zero ring [slot][warp][scales|zeros][t][32 channels] (16-bit).
 template <int MT>
 constexpr int a_stage_u4() { return kStageSteps * MT * 16; }
-template <class S>
-constexpr int w_ring_u4() { return S::kWStages * S::kPieces * S::kThreads; }
-template <class S>
-constexpr int s_ring_halves() { return S::kWStages * S::kWarps * 2 * 4 * S::kRowsPerWarp; }
-template <class S, int MT>
+constexpr int kWRingU4 = kWStages * 4 * kThreads;
+constexpr int kSRingHalves = kWStages * kWarps * 2 * 4 * 32;
+template <int MT>
 constexpr size_t smem_bytes() {
-  return (S::kABufs * a_stage_u4<MT>() + w_ring_u4<S>()) * 16 + s_ring_halves<S>() * 2;
+  return (2 * a_stage_u4<MT>() + kWRingU4) * 16 + kSRingHalves * 2;
 }
 
 enum Mode : int32_t { kDirect = 0, kWorkspace = 1, kCluster = 2 };
@@ -110,27 +93,19 @@ __device__ __forceinline__ int slot(int s, int m, int j, int t) {
 // Template parameters: T = half / __nv_bfloat16; NT = n8 token tiles (MT = 8 NT token rows per CTA;
 // rows past M compute on zeros and are not stored); kZeros = additive zeros present.
 // Grid: x = ceil(M / MT), y = ceil(N / 128), z = split.
-template <typename T, int NT, bool kZeros, class S>
-__global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const Params p) {
-  constexpr int kWarps = S::kWarps;
-  constexpr int kTiles = S::kTiles;
-  constexpr int kThreads = S::kThreads;
-  constexpr int kRowsPerWarp = S::kRowsPerWarp;
-  constexpr int kPieces = S::kPieces;
-  constexpr int kWStages = S::kWStages;
-  static_assert(S::kRowsPerCta == kRowsPerCta, "every shape covers 128 channels per CTA");
+template <typename T, int NT, bool kZeros>
+__global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   constexpr int MT = NT * 8;
   constexpr int kStageU4 = a_stage_u4<MT>();
   constexpr int kAPerThread = MT * (kStageK / 8) / kThreads;  // 16-B activation pieces per stage
   static_assert(kAPerThread * kThreads == MT * (kStageK / 8), "stage must split evenly");
-  constexpr int kABufs = S::kABufs;
-  static_assert(MT * kRowsPerCta * 4 <= kABufs * kStageU4 * 16, "cluster tile must fit the stages");
+  static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
-  uint4* s_w = smem_u4 + kABufs * kStageU4;
-  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + w_ring_u4<S>());
+  uint4* s_w = smem_u4 + 2 * kStageU4;
+  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + kWRingU4);
 
   const int tid = threadIdx.x;
   const int lane = tid & 31;
@@ -153,11 +128,11 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
   const uint8_t* w_base = p.w + (n_warp + g) * w_stride + kb / 2 + 16 * t;
   const T* a_base = static_cast<const T*>(p.a) + m_base * p.lda;
 
-  // ---- activation staging: global -> shared by cp.async, natural k order inside each 16-B piece
-  // (the weights are converted to natural (k, k+1) pairs to match), kABufs stages deep ----
+  // ---- activation staging: global (natural order) -> registers -> shared (mma order) ----
+  uint4 a_reg[kAPerThread];
   // Piece idx: token m = idx / 64; q = idx % 64 enumerates the stage's slots of that token in
-  // shared-memory order (s, swizzled j, t), so a warp's copies fill contiguous shared memory and
-  // read 512 contiguous bytes of a token row.
+  // shared-memory order (s, swizzled j, t), so a warp's stores are contiguous and its loads cover
+  // 512 contiguous bytes of a token row.
   auto piece = [&](int idx, int& m, int& s, int& j, int& tt) {
     m = idx >> 6;
     const int q = idx & 63;
@@ -165,38 +140,49 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
     j = ((q >> 2) & 3) ^ (m & 1);
     tt = q & 3;
   };
-  const void* a_dummy = p.a;  // a valid address for predicated-off copies (zero fill)
-  auto issue_act = [&](int st) {
-    const int buf = st % kABufs;
+  auto load_a = [&](int st) {
 #pragma unroll
     for (int i = 0; i < kAPerThread; ++i) {
       int m, s, j, tt;
       piece(tid + i * kThreads, m, s, j, tt);
       const int64_t k = kb + static_cast<int64_t>(st) * kStageK + s * kStepK + tt * 32 + j * 8;
-      const bool ok = m < m_valid && k < ke;  // rows past M and k past the split: zeros
-      cp_async_16(smem_addr(s_a + buf * kStageU4 + slot<MT>(s, m, j, tt)),
-                  ok ? static_cast<const void*>(a_base + m * p.lda + k) : a_dummy, ok ? 16u : 0u);
+      a_reg[i] = make_uint4(0u, 0u, 0u, 0u);
+      if (m < m_valid && k < ke) a_reg[i] = ldg_128(a_base + m * p.lda + k);
+    }
+  };
+  auto store_a = [&](int buf) {
+#pragma unroll
+    for (int i = 0; i < kAPerThread; ++i) {
+      int m, s, j, tt;
+      piece(tid + i * kThreads, m, s, j, tt);
+      const uint4 v = a_reg[i];  // (x0x1, x2x3, x4x5, x6x7)
+      uint4 o;
+      o.x = __byte_perm(v.x, v.z, 0x5410);  // (x0, x4)
+      o.y = __byte_perm(v.x, v.z, 0x7632);  // (x1, x5)
+      o.z = __byte_perm(v.y, v.w, 0x5410);  // (x2, x6)
+      o.w = __byte_perm(v.y, v.w, 0x7632);  // (x3, x7)
+      s_a[buf * kStageU4 + slot<MT>(s, m, j, tt)] = o;
     }
   };
 
   // ---- weight stream: a per-warp cp.async ring, kWStages - 1 steps in flight ahead of use ----
-  // Each thread copies (and later reads) its own kPieces 16-B weight pieces; lanes 0..15 copy the
-  // warp's scales (4 t x kTiles*2 pieces of 8 channels), lanes 16..31 its zeros, read by every
-  // lane after the wait and a warp barrier.
+  // Each thread copies (and later reads) its own four 16-B weight pieces; lanes 0..15 copy the
+  // warp's scales (4 t x 4 pieces of 8 channels), lanes 16..31 its zeros, read by every lane after
+  // the wait and a warp barrier.
   const uint8_t* w_dummy = p.w;  // a valid address for predicated-off copies
   auto issue_step = [&](int step, int slot) {
     const int64_t koff = static_cast<int64_t>(step) * kStepK;  // from kb
     const bool step_ok = warp_valid && step < nsteps;
     const bool ok = step_ok && kb + koff + 32 * t < ke;
 #pragma unroll
-    for (int pc = 0; pc < kPieces; ++pc) {
+    for (int pc = 0; pc < 4; ++pc) {
       const int64_t row = 16 * (pc >> 1) + 8 * (pc & 1);
       const void* src = ok ? static_cast<const void*>(w_base + row * w_stride + koff / 2) : w_dummy;
-      cp_async_16(smem_addr(s_w + (slot * kPieces + pc) * kThreads + tid), src, ok ? 16u : 0u);
+      cp_async_16(smem_addr(s_w + (slot * 4 + pc) * kThreads + tid), src, ok ? 16u : 0u);
     }
     const int sl = lane & 15;
     const int st_t = sl >> 2;
-    const int piece = sl & 3;  // 8-channel piece of the warp's rows (kPieces of them)
+    const int piece = sl & 3;
     const int64_t kt = kb + koff + 32 * st_t;
     const bool okt = step_ok && kt < ke;
     const int64_t grp = (okt ? kt : 0) >> p.group_shift;
@@ -205,17 +191,9 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
       const uint16_t* base = static_cast<const uint16_t*>(is_zero ? p.zeros : p.scales);
       const void* src = okt ? static_cast<const void*>(base + grp * p.n + n_warp + 8 * piece)
                             : static_cast<const void*>(w_dummy);
-      if (piece < kPieces) {
-        uint16_t* dst = s_s + ((slot * kWarps + warp) * 2 + (is_zero ? 1 : 0)) * 4 * kRowsPerWarp +
-                        st_t * kRowsPerWarp + 8 * piece;
-        cp_async_16(smem_addr(dst), src, okt ? 16u : 0u);
-      }
-    }
-    // Stage X's activations ride in the group of weight step 4(X - 1): complete (for this thread)
-    // before the barrier that ends stage X - 1.
-    if ((step & (kStageSteps - 1)) == 0) {
-      const int x = step / kStageSteps + 1;
-      if (x < nstages) issue_act(x);
+      uint16_t* dst = s_s + ((slot * kWarps + warp) * 2 + (is_zero ? 1 : 0)) * 128 + st_t * 32 +
+                      8 * piece;
+      cp_async_16(smem_addr(dst), src, okt ? 16u : 0u);
     }
     cp_async_commit();
   };
@@ -225,15 +203,14 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
     uint32_t z[kTiles][2];
   };
   auto read_step = [&](int slot, StepRegs& r) {
-    const uint16_t* ss =
-        s_s + ((slot * kWarps + warp) * 2) * 4 * kRowsPerWarp + t * kRowsPerWarp + g;
+    const uint16_t* ss = s_s + ((slot * kWarps + warp) * 2) * 128 + t * 32 + g;
 #pragma unroll
     for (int tile = 0; tile < kTiles; ++tile)
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
-        r.w[tile][hh] = s_w[(slot * kPieces + tile * 2 + hh) * kThreads + tid];
+        r.w[tile][hh] = s_w[(slot * 4 + tile * 2 + hh) * kThreads + tid];
         r.s[tile][hh] = ss[16 * tile + 8 * hh];
-        r.z[tile][hh] = kZeros ? ss[4 * kRowsPerWarp + 16 * tile + 8 * hh] : 0u;
+        r.z[tile][hh] = kZeros ? ss[128 + 16 * tile + 8 * hh] : 0u;
       }
   };
 
@@ -263,8 +240,8 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
 #pragma unroll
       for (int tile = 0; tile < kTiles; ++tile) {
         T2 lo[4], hi[4];  // rows g and g + 8
-        int4x8_to_natural_pairs<T>(word_of(r.w[tile][0], j), lo);
-        int4x8_to_natural_pairs<T>(word_of(r.w[tile][1], j), hi);
+        int4x8_to_pairs<T>(word_of(r.w[tile][0], j), lo);
+        int4x8_to_pairs<T>(word_of(r.w[tile][1], j), hi);
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           if (kZeros) {
@@ -289,29 +266,34 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
     }
   };
 
-  if (nstages > 0) issue_act(0);
-  cp_async_commit();
+  if (nstages > 0) {
+    load_a(0);
+    store_a(0);
+  }
 #pragma unroll
   for (int i = 0; i < kWStages - 1; ++i) issue_step(i, i);
-  cp_async_wait<kWStages - 1>();  // the activation group of stage 0 (the oldest) is complete
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
-    const int buf = st % kABufs;
+    const int buf = st & 1;
+    const bool more = st + 1 < nstages;
+    if (more) load_a(st + 1);
 #pragma unroll
     for (int s = 0; s < kStageSteps; ++s) {
+      static_assert(kWStages == kStageSteps, "ring slot = step within the stage");
       const int step = st * kStageSteps + s;
       __syncwarp();  // every lane is done with the slot the next copy overwrites (step - 1's)
-      issue_step(step + kWStages - 1, (step + kWStages - 1) & (kWStages - 1));
+      issue_step(step + kWStages - 1, (s + kWStages - 1) % kWStages);
       cp_async_wait<kWStages - 1>();
       __syncwarp();  // other lanes' scale copies are visible
       if (warp_valid && step < nsteps) {
         StepRegs r;
-        read_step(step & (kWStages - 1), r);
+        read_step(s, r);
         compute(r, buf, s);
       }
     }
-    __syncthreads();  // stage st + 1's activations visible; stage st's buffer free
+    if (more) store_a(buf ^ 1);
+    __syncthreads();
   }
   cp_async_wait<0>();
 
@@ -370,22 +352,21 @@ __global__ void __launch_bounds__(S::kThreads, S::kMinCtas) gemv_tc_kernel(const
       }
 }
 
-template <typename T, int NT, bool kZeros, class S>
+template <typename T, int NT, bool kZeros>
 cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
-  constexpr int kThreads = S::kThreads;
   constexpr int MT = NT * 8;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = (p.n + kRowsPerCta - 1) / kRowsPerCta;
   if (m_blocks > 0x7fffffff || n_blocks > 65535 || split > 65535) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
                   static_cast<unsigned>(split));
-  constexpr size_t kSmem = smem_bytes<S, MT>();
+  constexpr size_t kSmem = smem_bytes<MT>();
   static const cudaError_t attr_err = cudaFuncSetAttribute(
-      gemv_tc_kernel<T, NT, kZeros, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+      gemv_tc_kernel<T, NT, kZeros>, cudaFuncAttributeMaxDynamicSharedMemorySize,
       static_cast<int>(kSmem));  // once per instantiation (thread-safe static initialization)
   if (attr_err != cudaSuccess) return attr_err;
   if (p.mode != kCluster) {
-    gemv_tc_kernel<T, NT, kZeros, S><<<grid, kThreads, kSmem, stream>>>(p);
+    gemv_tc_kernel<T, NT, kZeros><<<grid, kThreads, kSmem, stream>>>(p);
     return cudaGetLastError();
   }
   cudaLaunchConfig_t cfg = {};
@@ -400,22 +381,20 @@ cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
   attr[0].val.clusterDim.z = static_cast<unsigned>(split);
   cfg.attrs = attr;
   cfg.numAttrs = 1;
-  const cudaError_t err = cudaLaunchKernelEx(&cfg, gemv_tc_kernel<T, NT, kZeros, S>, p);
+  const cudaError_t err = cudaLaunchKernelEx(&cfg, gemv_tc_kernel<T, NT, kZeros>, p);
   if (err != cudaSuccess) return err;
   return cudaGetLastError();
 }
 
 // The instantiation list of the tensor-core GEMV: MT = 8 for M <= 8, MT = 16 otherwise (larger M
 // is tiled by 16), x dtype x zeros (bias is a run-time epilogue choice).
-template <typename T, class S>
+template <typename T>
 cudaError_t launch(const Params& p, int split, cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   if (p.m <= 8) {
-    return z ? launch_nt<T, 1, true, S>(p, split, stream)
-             : launch_nt<T, 1, false, S>(p, split, stream);
+    return z ? launch_nt<T, 1, true>(p, split, stream) : launch_nt<T, 1, false>(p, split, stream);
   }
-  return z ? launch_nt<T, 2, true, S>(p, split, stream)
-           : launch_nt<T, 2, false, S>(p, split, stream);
+  return z ? launch_nt<T, 2, true>(p, split, stream) : launch_nt<T, 2, false>(p, split, stream);
 }
 
 }  // namespace gemv_tc
