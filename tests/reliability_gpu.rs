@@ -581,11 +581,14 @@ fn check_large(
     let c = DevBuf::new(m * w.n * 2).expect("C allocation");
     for path in [0, 1] {
         ch.force(Some(path));
+        // The forced path's configuration may split K through the workspace (SM90 stream-K).
+        let ws_bytes = ch.workspace_size(desc, m as i64);
+        let ws = DevBuf::new(ws_bytes.max(16)).expect("workspace allocation");
         c.fill(0xFF).unwrap();
         sync();
         let s = timed(&format!("{label} path {path} M={m}"), || {
             let s = unsafe {
-                w4a16_gemm(ch.h, desc, d_a.ptr(), lda as i64, d_packed.ptr(), d_scales.ptr(), zp, d_bias.ptr(), c.ptr(), w.n as i64, m as i64, null_mut(), 0, null_mut())
+                w4a16_gemm(ch.h, desc, d_a.ptr(), lda as i64, d_packed.ptr(), d_scales.ptr(), zp, d_bias.ptr(), c.ptr(), w.n as i64, m as i64, ws.ptr(), ws_bytes, null_mut())
             };
             sync();
             s
