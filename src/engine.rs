@@ -137,15 +137,21 @@ impl Handle {
     /// Scratch bytes a call with any M in 1..=max_m may need.
     pub fn workspace_size(&self, w: &WeightDesc, max_m: usize) -> Result<usize> {
         check_m(max_m)?;
-        // Every selection's need grows with M only through its bucket; take the maximum over the
-        // selections dispatch can make up to max_m (few distinct ones).
-        // Stream-K configurations (small M) need scratch that is not monotone in M: every M up
-        // to 256 is asked, then powers of two.
+        // The need is not monotone in M (tuned buckets, heuristic thresholds, stream-K unit
+        // counts), so ask every M up to 4096 and every 64th M beyond (token tiles are at most
+        // 256 wide, and the need changes only with the tile count), plus max_m itself.
+        const DENSE_UNTIL: usize = 4096;
         let mut need = 0usize;
         let mut m = 1usize;
         while m <= max_m {
             need = need.max(self.choose(w, m).workspace_bytes(w, m));
-            m = if m == max_m { max_m + 1 } else if m < 256 { m + 1 } else { (m * 2).min(max_m) };
+            m = if m < DENSE_UNTIL.min(max_m) {
+                m + 1
+            } else if m == max_m {
+                max_m + 1
+            } else {
+                (m + 64).min(max_m)
+            };
         }
         Ok(need)
     }
