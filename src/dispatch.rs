@@ -99,11 +99,8 @@ pub const GEMV_CFG_TC_WORKSPACE: i32 = 1;
 /// Tensor-core kernel; split-K as one thread-block cluster reduced through distributed shared
 /// memory (split <= GEMV_MAX_CLUSTER, no workspace, one launch).
 pub const GEMV_CFG_TC_CLUSTER: i32 = 2;
-/// gemv.v2.3 tensor-core GEMV (256-B contiguous row segments per copy), split-K as
-/// GEMV_CFG_TC_CLUSTER. Experimental (issue #4 round 3): never chosen by the heuristic.
-pub const GEMV_CFG_TC3: i32 = 3;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 4] = [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER, GEMV_CFG_TC3];
+pub const GEMV_CONFIGS: [i32; 3] = [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER];
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
 pub const GEMV_MAX_CLUSTER: i32 = 8;
 /// Output channels per CTA of the tensor-core GEMV and of the CUDA-core GEMV.
@@ -229,7 +226,7 @@ impl Choice {
             let auto = if cfg == GEMV_CFG_CUDA_CORE { gemv_config(1, w.n, w.k, sm_count).1 } else { split_k };
             config = cfg;
             split_k = if split > 0 { split } else { auto };
-            if cfg == GEMV_CFG_TC_CLUSTER || cfg == GEMV_CFG_TC3 {
+            if cfg == GEMV_CFG_TC_CLUSTER {
                 split_k = split_k.min(GEMV_MAX_CLUSTER);
             }
         }
@@ -284,7 +281,7 @@ impl Choice {
     pub fn is_supported(&self, w: &WeightDesc) -> bool {
         match self.path {
             Path::Gemv => match self.config {
-                GEMV_CFG_TC_CLUSTER | GEMV_CFG_TC3 => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
+                GEMV_CFG_TC_CLUSTER => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
             Path::TensorCore if self.config >= SM90_FIRST_CONFIG => {
@@ -342,7 +339,7 @@ impl Choice {
     pub fn workspace_bytes(&self, w: &WeightDesc, m: usize) -> usize {
         match self.path {
             // The cluster configuration reduces on chip.
-            Path::Gemv if self.config == GEMV_CFG_TC_CLUSTER || self.config == GEMV_CFG_TC3 => 0,
+            Path::Gemv if self.config == GEMV_CFG_TC_CLUSTER => 0,
             // SAFETY: pure size computation in the kernels library.
             Path::Gemv => unsafe {
                 kernels::w4a16k_gemv_workspace_bytes(m as i64, w.n as i64, self.split_k)

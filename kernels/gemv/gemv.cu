@@ -18,7 +18,6 @@
 
 #include "common/int4.cuh"
 #include "gemv/gemv_tc.cuh"
-#include "gemv/gemv_tc3.cuh"
 #include "launch.h"
 
 namespace w4a16 {
@@ -338,9 +337,7 @@ cudaError_t dispatch(const Params& p, int split_k, cudaStream_t stream) {
 //   1: tensor-core kernel (gemv_tc.cuh); split-K through the workspace.
 //   2: tensor-core kernel; split-K as one thread-block cluster (split <= 8), reduced through
 //      distributed shared memory: no workspace, one launch.
-//   3: gemv.v2.3 tensor-core kernel (gemv_tc3.cuh: 256-B contiguous row segments per copy);
-//      split-K as config 2 (cluster, split <= 8).
-enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2, kCfgTc3 = 3 };
+enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2 };
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
   if (split_k <= 1 || m <= 0 || n <= 0) return 0;
@@ -353,8 +350,7 @@ namespace {
 cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t stream) {
   using namespace w4a16;
   namespace tc = w4a16::gemv_tc;
-  const bool v3 = args->config == kCfgTc3;
-  const bool cluster = (args->config == kCfgTcCluster || v3) && split_k > 1;
+  const bool cluster = args->config == kCfgTcCluster && split_k > 1;
   if (cluster && split_k > tc::kMaxCluster) return cudaErrorInvalidValue;
   const bool ws = !cluster && split_k > 1;
   if (ws && (args->workspace == nullptr ||
@@ -381,13 +377,8 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t strea
   p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
   cudaError_t err;
   switch (args->dtype) {
-    case W4A16K_FP16:
-      err = v3 ? tc::launch3<half>(p, split_k, stream) : tc::launch<half>(p, split_k, stream);
-      break;
-    case W4A16K_BF16:
-      err = v3 ? tc::launch3<__nv_bfloat16>(p, split_k, stream)
-               : tc::launch<__nv_bfloat16>(p, split_k, stream);
-      break;
+    case W4A16K_FP16: err = tc::launch<half>(p, split_k, stream); break;
+    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, stream); break;
     default: return cudaErrorInvalidValue;
   }
   if (err != cudaSuccess || !ws) return err;
@@ -416,8 +407,7 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   if (args->m <= 0) return cudaSuccess;
   const int split_k = args->split_k < 1 ? 1 : args->split_k;
   if (split_k > 65535) return cudaErrorInvalidValue;
-  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster ||
-      args->config == kCfgTc3) {
+  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster) {
     return run_tc(args, split_k, stream);
   }
   if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;
