@@ -12,25 +12,8 @@
 #include "half_util.h"
 #include "w4a16.h"
 
-/* Every call is checked: on failure print where, what, and the library's or CUDA's message. */
-#define W4A16_CHECK(call)                                                                      \
-    do {                                                                                       \
-        w4a16_status_t st_ = (call);                                                           \
-        if (st_ != W4A16_STATUS_SUCCESS) {                                                     \
-            fprintf(stderr, "%s:%d: %s: %s: %s\n", __FILE__, __LINE__, #call,                 \
-                    w4a16_status_string(st_), w4a16_last_error());                             \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
-#define CUDA_CHECK(call)                                                                       \
-    do {                                                                                       \
-        cudaError_t e_ = (call);                                                               \
-        if (e_ != cudaSuccess) {                                                               \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call,                     \
-                    cudaGetErrorString(e_));                                                   \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
+/* W4A16_CHECK / CUDA_CHECK: every call is checked (check.h). */
+#include "check.h"
 
 static void *xmalloc(size_t bytes) {
     void *p = malloc(bytes);

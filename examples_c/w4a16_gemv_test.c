@@ -24,24 +24,7 @@
 #include "half_util.h"
 #include "w4a16.h"
 
-#define W4A16_CHECK(call)                                                                      \
-    do {                                                                                       \
-        w4a16_status_t st_ = (call);                                                           \
-        if (st_ != W4A16_STATUS_SUCCESS) {                                                     \
-            fprintf(stderr, "%s:%d: %s: %s: %s\n", __FILE__, __LINE__, #call,                 \
-                    w4a16_status_string(st_), w4a16_last_error());                             \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
-#define CUDA_CHECK(call)                                                                       \
-    do {                                                                                       \
-        cudaError_t e_ = (call);                                                               \
-        if (e_ != cudaSuccess) {                                                               \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call,                     \
-                    cudaGetErrorString(e_));                                                   \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
+#include "check.h"
 
 #define N_SWEEP 8
 static const int64_t SWEEP_M[N_SWEEP] = {1, 4, 16, 32, 64, 128, 256, 512};
