@@ -1,5 +1,6 @@
 /* check.h — the examples' error checks: every library and CUDA call is checked; on failure print
- * where, what, and the library's (w4a16_last_error) or CUDA's message, then exit(1). */
+ * where, what, and the library's (w4a16_last_error) or CUDA's message, then exit(1); so does
+ * xmalloc when the host is out of memory. */
 #ifndef W4A16_EXAMPLES_CHECK_H
 #define W4A16_EXAMPLES_CHECK_H
 
@@ -28,5 +29,15 @@
             exit(1);                                                                           \
         }                                                                                      \
     } while (0)
+
+/* malloc that exits with a message instead of returning NULL. */
+static inline void *xmalloc(size_t bytes) {
+    void *p = malloc(bytes);
+    if (p == NULL) {
+        fprintf(stderr, "out of host memory (%zu bytes)\n", bytes);
+        exit(1);
+    }
+    return p;
+}
 
 #endif /* W4A16_EXAMPLES_CHECK_H */

@@ -15,15 +15,6 @@
 /* W4A16_CHECK / CUDA_CHECK: every call is checked (check.h). */
 #include "check.h"
 
-static void *xmalloc(size_t bytes) {
-    void *p = malloc(bytes);
-    if (p == NULL) {
-        fprintf(stderr, "out of host memory (%zu bytes)\n", bytes);
-        exit(1);
-    }
-    return p;
-}
-
 int main(void) {
     const int64_t M = 16, N = 4096, K = 4096;
     const int32_t group = 128;
