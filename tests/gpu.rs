@@ -430,6 +430,46 @@ fn gpu_repeated_calls_are_bitwise_identical() {
     }
 }
 
+/// The SM90 launcher caches kernel parameters per thread (4 entries per instantiation, keyed by
+/// every argument): interleave more distinct calls than it holds — other shapes, M, output
+/// pointers, split-K — with immediate repeats (hits), each checked against the f64 reference.
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_sm90_parameter_cache_hits_and_evictions() {
+    let _g = GPU_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = gpu();
+    let mut rng = Rng::new(9);
+    let mut tally = Tally::default();
+    let problems: Vec<Problem> = [(128, 256), (192, 512), (256, 128)]
+        .iter()
+        .map(|&(n, kk)| Problem::new(&h, WeightDesc::new(Dtype::F16, n, kk, 64, false).unwrap(), 65, 0, &mut rng))
+        .collect();
+    let refs: Vec<Vec<f64>> = problems.iter().map(Problem::cpu_reference).collect();
+    let mut configs: Vec<Choice> = dispatch::sm90_configs().into_iter().map(|c| Choice::tensor_core(c, 1)).collect();
+    configs.extend(
+        dispatch::sm90_configs()
+            .into_iter()
+            .filter(|&c| dispatch::sm90_config_info(c).unwrap().schedule == k::SM90_STREAMK)
+            .map(|c| Choice::tensor_core(c, 2)),
+    );
+    for round in 0..3 {
+        for choice in &configs {
+            for (p, refc) in problems.iter().zip(&refs) {
+                for m in [17, 65] {
+                    // Twice in a row: the second call is a cache hit (a new output buffer each
+                    // time; check_choice allocates it, so the pointer may or may not repeat).
+                    for repeat in 0..2 {
+                        let err = p.check_choice(&h, choice, m, round % 2 == 1, 8 * (round % 2), refc);
+                        let what = format!("{} N={} K={} M={m} round {round} repeat {repeat}", choice.config_name(), p.w.n, p.w.k);
+                        tally.record(&choice.config_name(), what, err, tolerance(Dtype::F16));
+                    }
+                }
+            }
+        }
+    }
+    tally.finish("SM90 parameter cache: hits, evictions, pointer changes");
+}
+
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_quantized_model_weights_roundtrip() {

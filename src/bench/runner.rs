@@ -9,6 +9,7 @@ use super::report::{self, Row, RunInfo, Status, GOOD_THRESHOLD, WRONG_THRESHOLD}
 use super::stats;
 use super::svg;
 use crate::device::DeviceInfo;
+use crate::dispatch::{Choice, Path, Reason};
 use crate::engine::{Handle, Operands};
 use crate::error::Status as LibStatus;
 use crate::quant::dequantize_row;
@@ -552,9 +553,48 @@ fn measure_point(
     row
 }
 
-/// CPU time of one `Handle::gemm` call (launch included), averaged over [`HOST_CALLS`] calls
-/// on 4096×4096 fp16 g128 at M=1, one buffer; and the same for one cuBLAS call.
-fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<(f64, Option<f64>)> {
+/// Host (CPU) time per call, µs, each averaged over [`HOST_CALLS`] calls on 4096×4096 fp16 g128.
+pub struct HostTimes {
+    /// `Handle::gemm` at M=1 (dispatch picks the GEMV): the figure issue #6 bounds.
+    pub gemv: f64,
+    /// The SM90 (CUTLASS) path at M=256, persistent ping-pong configuration, forced.
+    pub sm90: Option<f64>,
+    /// The SM90 stream-K configuration at M=64 (adds a workspace memset per call), forced.
+    pub sm90_stream_k: Option<f64>,
+    /// As `sm90`, cycling over more output buffers than the launcher's per-thread parameter
+    /// cache holds: every call rebuilds the kernel parameters (the cost before the cache).
+    pub sm90_uncached: Option<f64>,
+    /// Launching an empty kernel on the same stream: the floor under every call.
+    pub bare_launch: f64,
+    /// One cuBLAS fp16 call at M=1.
+    pub cublas: Option<f64>,
+}
+
+impl HostTimes {
+    /// One line for the report's method text.
+    pub fn describe(&self) -> String {
+        let o = |v: Option<f64>| v.map_or("-".to_string(), |t| format!("{t:.2}"));
+        format!(
+            "host time per call (4096x4096 fp16 g128, {HOST_CALLS} calls): GEMV M=1 {:.2} us, SM90 M=256 {} us (uncached {} us), SM90 stream-K M=64 {} us, empty-kernel launch {:.2} us, cuBLAS M=1 {} us",
+            self.gemv,
+            o(self.sm90),
+            o(self.sm90_uncached),
+            o(self.sm90_stream_k),
+            self.bare_launch,
+            o(self.cublas)
+        )
+    }
+}
+
+/// SM90 configurations the host-time measurement forces (rows of kernels/sm90/configs.def).
+const HOST_SM90_CONFIG: i32 = 25; // ping-pong 64x64, persistent
+const HOST_SM90_STREAM_K_CONFIG: i32 = 32; // cooperative 128x64, stream-K
+/// Entries of the SM90 launcher's per-thread parameter cache (kCacheEntries, sm90_gemm.cuh).
+const SM90_CACHE_ENTRIES: usize = 4;
+
+/// CPU time of one call (launch included) for the cases of [`HostTimes`], one buffer each.
+fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<HostTimes> {
+    const MAX_M: usize = 256;
     let p = Problem {
         n: 4096,
         k: 4096,
@@ -566,15 +606,22 @@ fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<(f64, 
     let desc = p.desc()?;
     let (scales_off, _, copy_bytes) = p.copy_layout();
     let w = alloc(copy_bytes as usize, "weights")?;
-    let a = alloc(p.k * 2, "A")?;
-    let c = alloc(p.n * 2, "C")?;
-    let ws_bytes = h.workspace_size(&desc, 1).map_err(|e| lib(e, "workspace size"))?;
+    let a = alloc(MAX_M * p.k * 2, "A")?;
+    // One output buffer per parameter-cache slot and one more, for the uncached measurement.
+    let c = alloc((SM90_CACHE_ENTRIES + 1) * MAX_M * p.n * 2, "C")?;
+    let tc = |config: i32| Choice { path: Path::TensorCore, config, split_k: 1, reason: Reason::Forced };
+    let ws_bytes = [1, 64, MAX_M]
+        .iter()
+        .map(|&m| h.workspace_size(&desc, m))
+        .chain([tc(HOST_SM90_CONFIG), tc(HOST_SM90_STREAM_K_CONFIG)].iter().map(|ch| Ok(ch.workspace_bytes(&desc, MAX_M))))
+        .try_fold(0usize, |acc, r| r.map(|b| acc.max(b)))
+        .map_err(|e| lib(e, "workspace size"))?;
     let ws = if ws_bytes > 0 { Some(alloc(ws_bytes, "workspace")?) } else { None };
     for b in [&w, &a, &c] {
         b.fill(0).map_err(|e| lib(e, "memset"))?;
     }
     gpu::sync_all()?;
-    let ops = Operands {
+    let ops = |m: usize| Operands {
         a: a.ptr(),
         lda: p.k,
         packed_w: w.ptr(),
@@ -583,7 +630,7 @@ fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<(f64, 
         bias: std::ptr::null(),
         c: c.ptr(),
         ldc: p.n,
-        m: 1,
+        m,
         workspace: ws.as_ref().map_or(std::ptr::null_mut(), |b| b.ptr()),
         workspace_bytes: ws_bytes,
     };
@@ -603,16 +650,34 @@ fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<(f64, 
         }
         Ok(total / (HOST_CALLS / HOST_BATCH * HOST_BATCH) as f64 * 1e6)
     };
-    // SAFETY: live buffers of the sizes above.
-    let ours =
-        measure(&mut || unsafe { h.gemm(&desc, &ops, stream.ptr()) }.map_err(|e| e.to_string()))?;
-    // The floor under it: launching an empty kernel on the same stream.
-    let bare = measure(&mut || match unsafe { crate::kernels::w4a16k_noop(stream.ptr()) } {
+    let gemv_ops = ops(1);
+    // SAFETY (all calls below): live buffers of the sizes above, M <= MAX_M.
+    let gemv = measure(&mut || unsafe { h.gemm(&desc, &gemv_ops, stream.ptr()) }.map_err(|e| e.to_string()))?;
+    let forced = |config: i32, m: usize, outputs: usize| -> Option<f64> {
+        let choice = tc(config);
+        let o: Vec<Operands> = (0..outputs).map(|i| Operands { c: at(&c, (i * MAX_M * p.n * 2) as u64), ..ops(m) }).collect();
+        let mut i = 0usize;
+        let t = measure(&mut || {
+            i += 1;
+            unsafe { h.gemm_with(&desc, &o[i % outputs], &choice, stream.ptr()) }.map_err(|e| e.to_string())
+        });
+        match t {
+            Ok(t) => Some(t),
+            Err(e) => {
+                // Not an SM90 device (or the configuration is not built): no figure, said loudly.
+                eprintln!("  host time of {} not measured: {e}", choice.config_name());
+                None
+            }
+        }
+    };
+    let sm90 = forced(HOST_SM90_CONFIG, MAX_M, 1);
+    let sm90_uncached = forced(HOST_SM90_CONFIG, MAX_M, SM90_CACHE_ENTRIES + 1);
+    let sm90_stream_k = forced(HOST_SM90_STREAM_K_CONFIG, 64, 1);
+    let bare_launch = measure(&mut || match unsafe { crate::kernels::w4a16k_noop(stream.ptr()) } {
         0 => Ok(()),
         e => Err(crate::device::cuda_error_text(e)),
     })?;
-    eprintln!("  host time of an empty kernel launch: {bare:.2} us (the floor under one call)");
-    let theirs = match cb {
+    let cublas = match cb {
         Some(cb) => {
             let dense = alloc(p.n * p.k * 2, "dense weights")?;
             dense.fill(0).map_err(|e| lib(e, "memset"))?;
@@ -624,7 +689,7 @@ fn host_overhead(h: &Handle, cb: Option<&Cublas>, stream: &Stream) -> Res<(f64, 
         }
         None => None,
     };
-    Ok((ours, theirs))
+    Ok(HostTimes { gemv, sm90, sm90_stream_k, sm90_uncached, bare_launch, cublas })
 }
 
 /// cuBLAS fp16 8192³ rate, TFLOP/s (1e12 FLOP/s), median of 10 after 3 warm-ups.
@@ -742,18 +807,19 @@ pub fn run(opts: &Options) -> Result<i32, Fatal> {
         None => None,
     };
     let host = match host_overhead(&handle, cublas.as_ref(), &stream) {
-        Ok((ours, theirs)) => {
-            eprintln!(
-                "  host time of one call: w4a16 {ours:.2} us, cuBLAS {} us",
-                theirs.map_or("-".into(), |t| format!("{t:.2}"))
-            );
-            Some(ours)
+        Ok(t) => {
+            eprintln!("  {}", t.describe());
+            Some(t)
         }
         Err(e) => {
             eprintln!("  host overhead not measured: {e}");
             None
         }
     };
+    let mut method = method_text(opts, dev.l2_bytes.max(0) as u64);
+    if let Some(t) = &host {
+        let _ = write!(method, "; {}", t.describe());
+    }
     let info = RunInfo {
         tool_version: report::tool_version(),
         gpu: dev.name.clone(),
@@ -761,8 +827,8 @@ pub fn run(opts: &Options) -> Result<i32, Fatal> {
         date: report::now_iso8601(),
         copy_bw_gbs: Some(bw),
         cublas_tflops: peak,
-        host_overhead_us: host,
-        method: method_text(opts, dev.l2_bytes.max(0) as u64),
+        host_overhead_us: host.as_ref().map(|t| t.gemv),
+        method,
     };
 
     if let Some(path) = &opts.load_table {
