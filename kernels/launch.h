@@ -5,7 +5,7 @@
 // policy (argument validation, path and configuration choice, workspace sizing) lives in Rust
 // (src/dispatch.rs, src/capi.rs); launchers trust their arguments. src/kernels.rs mirrors this file.
 //
-// Weight layout read by every kernel: docs/LAYOUT.md ("packed layout v1").
+// Weight layout read by every kernel: docs/LAYOUT.md and kernels/common/layout.cuh ("packed layout v2").
 #ifndef W4A16_KERNELS_LAUNCH_H
 #define W4A16_KERNELS_LAUNCH_H
 
@@ -27,7 +27,7 @@ enum { W4A16K_FP16 = 0, W4A16K_BF16 = 1 };
 typedef struct w4a16k_gemm_args {
   const void* a;          // [M, lda] row-major, dtype
   int64_t lda;            // elements
-  const void* packed_w;   // packed layout v1: [N, K/2] bytes, signed int4 (q ^ 8), low nibble = even k
+  const void* packed_w;   // packed layout v2 (common/layout.cuh): N*K/2 bytes, signed int4 (q ^ 8)
   const void* scales;     // [K / group_size, N] row-major, dtype
   const void* zeros;      // [K / group_size, N] row-major, dtype, additive; NULL = none
   const void* bias;       // [N], dtype; NULL = none
@@ -66,7 +66,7 @@ typedef struct w4a16k_sm90_config {
 // 1 and *out filled (when out != NULL) if `config` is a row of the table, else 0.
 int32_t w4a16k_sm90_config_info(int32_t config, w4a16k_sm90_config* out);
 
-// Plain weights [N, K/2] (unsigned q, low nibble = even k) -> packed layout v1, on the device.
+// Plain weights [N, K/2] (unsigned q, low nibble = even k) -> packed layout v2, on the device.
 cudaError_t w4a16k_pack(const uint8_t* plain, uint8_t* packed, int64_t n, int64_t k,
                         cudaStream_t stream);
 

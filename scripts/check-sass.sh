@@ -3,7 +3,9 @@
 # when a property the kernels rely on is lost:
 #   - GEMV: 16-byte global loads of the packed weights (LDG.E...128);
 #   - tensor-core kernels: HMMA (mma.sync) instructions;
-#   - SM90 family (kernels/sm90): HGMMA (wgmma) in EVERY one of its kernels;
+#   - SM90 family (kernels/sm90): HGMMA (wgmma) in EVERY one of its kernels, and no byte-wide
+#     shared loads (LDS.U8/S8): packed layout v2 lets each thread read its int4 fragment with one
+#     32-bit load per k16 block; byte loads mean the reordered layout is no longer recognised;
 #   - no local memory anywhere (LDL/STL), no register spills in the ptxas report.
 # Writes the per-kernel resource report to target/sass-report.txt.
 set -euo pipefail
@@ -28,6 +30,8 @@ sm90_counts=$(awk '/Function :/ {if (in_f) {n++; if (h) g++}; in_f = index($0, "
                    END {if (in_f) {n++; if (h) g++}; print n + 0, g + 0}' "$sass")
 read -r sm90_n sm90_g <<< "$sm90_counts"
 check "SM90 family: HGMMA in every kernel ($sm90_g of $sm90_n)" "[ $sm90_n -gt 0 ] && [ $sm90_n -eq $sm90_g ]"
+sm90_bytes=$(awk '/Function :/ {in_f = index($0, "MixedInput") > 0} in_f && /LDS\.(U|S)8/ {n++} END {print n + 0}' "$sass")
+check "SM90 family: no byte-wide shared loads of the int4 operand ($sm90_bytes LDS.U8/S8)" "[ $sm90_bytes -eq 0 ]"
 check "no local memory (LDL/STL) in any kernel" "! grep -qE '\\b(LDL|STL)\\b' '$sass'"
 # Spills show as a stack frame or local memory in the resource usage of each function.
 "$tools/cuobjdump" -res-usage "$lib" | awk '/Function/ {name = $2} /REG:/ {print name, $1, $2, $3, $4}' > target/sass-report.txt

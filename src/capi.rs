@@ -215,7 +215,7 @@ fn copy_cstr(dst: &mut [c_char], s: &str) {
     dst[n] = 0;
 }
 
-/// Version of the loaded library as major * 10000 + minor * 100 + patch (0.1.0 -> 100). Compare
+/// Version of the loaded library as major * 10000 + minor * 100 + patch (0.2.0 -> 200). Compare
 /// with W4A16_VERSION (the header's) to detect a header/library mismatch; programs built against
 /// major version X need a library of the same major version (docs/API.md, versioning policy).
 /// Thread-safe; needs no GPU.
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn w4a16_destroy(handle: w4a16_handle_t) -> w4a16_status_t
     })
 }
 
-/// Size in bytes of the packed weights for `desc` (packed layout v1: N * K / 2), i.e. of the
+/// Size in bytes of the packed weights for `desc` (packed layout v2: N * K / 2), i.e. of the
 /// buffers that w4a16_pack_weights and w4a16_pack_weights_host write (the plain layout has the
 /// same size). `bytes` (out, not NULL).
 /// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, invalid desc). Host only; thread-safe.
@@ -415,7 +415,7 @@ pub unsafe extern "C" fn w4a16_pack_weights_host(
     })
 }
 
-/// Inverse of w4a16_pack_weights_host: packed layout v1 -> plain [N, K/2] bytes, on the host.
+/// Inverse of w4a16_pack_weights_host: packed layout v2 -> plain [N, K/2] bytes, on the host.
 /// `packed`: packed_bytes bytes; `plain_out`: plain_bytes bytes, not overlapping it; both at least
 /// w4a16_packed_weight_bytes. Host memory, caller-owned.
 /// Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, buffer too small, invalid desc).

@@ -171,7 +171,7 @@ impl Handle {
         Ok(())
     }
 
-    /// Plain [N, K/2] weights → packed layout v1, on `stream`.
+    /// Plain [N, K/2] weights → packed layout v2, on `stream`.
     ///
     /// # Safety
     /// `plain` and `packed` must be device allocations of at least `w.weight_bytes()` bytes.

@@ -1,17 +1,23 @@
 //! Host-side conversions between 4-bit value matrices, the plain layout users hand in, and the
-//! packed layout v1 the GPU kernels read.
+//! packed layout v2 the GPU kernels read (docs/LAYOUT.md, kernels/common/layout.cuh).
 //!
 //! Plain layout: bytes `[N, K/2]`, row n contiguous along K, byte `(n, j) = q[n][2j] |
 //! q[n][2j+1] << 4` (low nibble = even k), q in 0..15.
 //!
-//! Packed layout v1: same shape and order, each byte XOR 0x88, so each nibble holds `q - 8` as a
-//! signed two's-complement int4. The kernels then sign-extend a nibble instead of subtracting 8,
-//! which is what lets the dequantization be a couple of bit operations.
+//! Packed layout v2: tiles of 16 rows × 64 k (512 bytes), the K/64 tiles of a 16-row block one
+//! after the other; inside a tile 32 slots of 16 bytes, slot `4g + c` holding rows g and g+8 at
+//! k = 16j + {2c, 2c+1, 2c+8, 2c+9} (j = 0..3, one 32-bit word each) in the order of the tensor
+//! cores' register fragments. Each nibble holds `q - 8` as a signed two's-complement int4 (q ^ 8),
+//! so the kernels sign-extend instead of subtracting 8.
 
 use crate::types::WeightDesc;
 
 /// XOR mask turning a plain byte (two unsigned nibbles q) into two signed nibbles (q - 8).
 const SIGN_FLIP: u8 = 0x88;
+/// Rows and k of one packed tile, and its bytes.
+const TILE_ROWS: usize = 16;
+const TILE_K: usize = 64;
+const TILE_BYTES: usize = TILE_ROWS * TILE_K / 2;
 
 fn check_len(what: &str, got: usize, desc: &WeightDesc) -> Result<(), String> {
     let want = desc.weight_bytes();
@@ -24,13 +30,43 @@ fn check_len(what: &str, got: usize, desc: &WeightDesc) -> Result<(), String> {
     Ok(())
 }
 
-/// Converts the plain layout to packed layout v1, once at model load, on the host, so a machine
+/// Byte offset and nibble (false = low) of weight (n, kk) of an [N, K] matrix in packed layout
+/// v2 — the mapping of `layout::weight_position` in kernels/common/layout.cuh.
+pub fn packed_position(k: usize, n: usize, kk: usize) -> (usize, bool) {
+    let (nb, kb) = (n / TILE_ROWS, kk / TILE_K);
+    let (r, i) = (n % TILE_ROWS, kk % TILE_K);
+    let (g, h) = (r % 8, r / 8);
+    let (j, c, e, odd) = (i / 16, (i % 8) / 2, (i % 16) / 8, i % 2);
+    let nibble = 4 * odd + h + 2 * e;
+    let elem = 2 * TILE_BYTES * (nb * (k / TILE_K) + kb) + 32 * (4 * g + c) + 8 * j + nibble;
+    (elem / 2, elem % 2 == 1)
+}
+
+/// Plain byte offsets of the four bytes one packed word is made of: rows g and g+8 of the tile,
+/// at k = ka (bytes 0, 1) and ka + 8 (bytes 2, 3), ka = 64kb + 16j + 2c.
+fn word_sources(k: usize, nb: usize, kb: usize, s: usize, j: usize) -> [usize; 4] {
+    let (g, c) = (s / 4, s % 4);
+    let row = |r: usize| (TILE_ROWS * nb + r) * (k / 2);
+    let col = (TILE_K * kb + 16 * j + 2 * c) / 2;
+    [row(g) + col, row(g + 8) + col, row(g) + col + 4, row(g + 8) + col + 4]
+}
+
+/// Converts the plain layout to packed layout v2, once at model load, on the host, so a machine
 /// without a GPU (or a test) can produce exactly the bytes the device packer produces.
 pub fn pack_host(desc: &WeightDesc, plain: &[u8], packed: &mut [u8]) -> Result<(), String> {
     check_len("plain", plain.len(), desc)?;
     check_len("packed", packed.len(), desc)?;
-    for (p, &b) in packed.iter_mut().zip(plain) {
-        *p = b ^ SIGN_FLIP;
+    let k = desc.k;
+    for (t, tile) in packed.chunks_exact_mut(TILE_BYTES).enumerate() {
+        let (nb, kb) = (t / (k / TILE_K), t % (k / TILE_K));
+        for (w, word) in tile.chunks_exact_mut(4).enumerate() {
+            let [b0, b1, b2, b3] = word_sources(k, nb, kb, w / 4, w % 4).map(|i| plain[i]);
+            // Nibbles 0..3 = low nibbles (even k) of rows g, g+8 at ka, ka+8; 4..7 = high.
+            word[0] = ((b0 & 0xF) | (b1 << 4)) ^ SIGN_FLIP;
+            word[1] = ((b2 & 0xF) | (b3 << 4)) ^ SIGN_FLIP;
+            word[2] = ((b0 >> 4) | (b1 & 0xF0)) ^ SIGN_FLIP;
+            word[3] = ((b2 >> 4) | (b3 & 0xF0)) ^ SIGN_FLIP;
+        }
     }
     Ok(())
 }
@@ -40,8 +76,17 @@ pub fn pack_host(desc: &WeightDesc, plain: &[u8], packed: &mut [u8]) -> Result<(
 pub fn unpack_host(desc: &WeightDesc, packed: &[u8], plain_out: &mut [u8]) -> Result<(), String> {
     check_len("packed", packed.len(), desc)?;
     check_len("plain_out", plain_out.len(), desc)?;
-    for (p, &b) in plain_out.iter_mut().zip(packed) {
-        *p = b ^ SIGN_FLIP;
+    let k = desc.k;
+    for (t, tile) in packed.chunks_exact(TILE_BYTES).enumerate() {
+        let (nb, kb) = (t / (k / TILE_K), t % (k / TILE_K));
+        for (w, word) in tile.chunks_exact(4).enumerate() {
+            let [x0, x1, x2, x3] = [word[0], word[1], word[2], word[3]].map(|b| b ^ SIGN_FLIP);
+            let [i0, i1, i2, i3] = word_sources(k, nb, kb, w / 4, w % 4);
+            plain_out[i0] = (x0 & 0xF) | (x2 << 4);
+            plain_out[i1] = (x0 >> 4) | (x2 & 0xF0);
+            plain_out[i2] = (x1 & 0xF) | (x3 << 4);
+            plain_out[i3] = (x1 >> 4) | (x3 & 0xF0);
+        }
     }
     Ok(())
 }
@@ -125,24 +170,45 @@ mod tests {
     }
 
     #[test]
-    fn packed_nibbles_are_signed_q_minus_8() {
-        // Plain 0x21 (q = 1, 2) -> packed 0xA9: nibbles 9 = -7 and 10 = -6 as int4.
+    fn packed_nibbles_are_signed_q_minus_8_at_their_v2_positions() {
+        // Every weight of a few shapes: the nibble at packed_position holds q ^ 8 (= q - 8).
+        let mut rng = Rng::new(3);
+        for (n, k) in [(64, 64), (64, 192), (128, 128)] {
+            let d = desc(n, k);
+            let q: Vec<u8> = (0..n * k).map(|_| rng.below(16) as u8).collect();
+            let plain = plain_from_q(n, k, &q);
+            let mut packed = vec![0u8; d.weight_bytes()];
+            pack_host(&d, &plain, &mut packed).unwrap();
+            let mut seen = vec![0u8; d.weight_bytes()];
+            for ni in 0..n {
+                for ki in 0..k {
+                    let (byte, high) = packed_position(k, ni, ki);
+                    let nib = if high { packed[byte] >> 4 } else { packed[byte] & 0xF };
+                    assert_eq!(nib, q[ni * k + ki] ^ 8, "N={n} K={k} n={ni} k={ki}");
+                    seen[byte] += if high { 16 } else { 1 };
+                }
+            }
+            assert!(seen.iter().all(|&s| s == 17), "every nibble written exactly once");
+        }
+    }
+
+    #[test]
+    fn first_slot_by_hand() {
+        // Slot 0 of tile (0, 0): rows 0 and 8, word 0 = k 0,1 (nibbles 0,4 row 0; 1,5 row 8) and
+        // k 8,9 (nibbles 2,6 row 0; 3,7 row 8).
         let d = desc(64, 64);
-        let mut plain = vec![0u8; d.weight_bytes()];
-        plain[0] = 0x21;
-        plain[1] = 0x88; // q = 8, 8 -> 0, 0
-        plain[2] = 0xF0; // q = 0, 15 -> -8, 7
+        let mut q = vec![8u8; 64 * 64];
+        q[0] = 1; // (0, 0)
+        q[1] = 2; // (0, 1)
+        q[8 * 64] = 3; // (8, 0)
+        q[8 * 64 + 9] = 4; // (8, 9)
+        q[8] = 15; // (0, 8)
+        let plain = plain_from_q(64, 64, &q);
         let mut packed = vec![0u8; d.weight_bytes()];
         pack_host(&d, &plain, &mut packed).unwrap();
-        assert_eq!(packed[0], 0xA9);
-        assert_eq!(packed[1], 0x00);
-        assert_eq!(packed[2], 0x78);
-        assert_eq!(packed[3], 0x88);
-        let sext = |nib: u8| ((nib << 4) as i8) >> 4;
-        for (i, &b) in plain.iter().enumerate().take(3) {
-            assert_eq!(sext(packed[i] & 0xF) as i32, (b & 0xF) as i32 - 8);
-            assert_eq!(sext(packed[i] >> 4) as i32, (b >> 4) as i32 - 8);
-        }
+        // nibbles (q ^ 8): n0 = 1^8 = 9, n1 = 3^8 = 11, n2 = 15^8 = 7, n3 = 0, n4 = 2^8 = 10,
+        // n5 = 0, n6 = 0, n7 = 4^8 = 12.
+        assert_eq!(&packed[..4], &[0xB9, 0x07, 0x0A, 0xC0]);
     }
 
     #[test]
@@ -163,6 +229,12 @@ mod tests {
         let mut packed = vec![0u8; d.weight_bytes()];
         pack_host(&d, &plain, &mut packed).unwrap();
         assert_ne!(packed, plain);
+        for _ in 0..100 {
+            let (ni, ki) = (rng.below(d.n as u64) as usize, rng.below(d.k as u64) as usize);
+            let (byte, high) = packed_position(d.k, ni, ki);
+            let nib = if high { packed[byte] >> 4 } else { packed[byte] & 0xF };
+            assert_eq!(nib, q[ni * d.k + ki] ^ 8);
+        }
         let mut back = vec![0u8; d.weight_bytes()];
         unpack_host(&d, &packed, &mut back).unwrap();
         assert_eq!(back, plain);

@@ -101,7 +101,7 @@ impl WeightDesc {
         self.k / self.group_size
     }
 
-    /// Bytes of the plain layout and of the packed layout v1 (both N·K/2).
+    /// Bytes of the plain layout and of the packed layout v2 (both N·K/2).
     pub fn weight_bytes(&self) -> usize {
         self.n * self.k / 2
     }

@@ -132,7 +132,13 @@ fn host_pack_unpack_through_c_api() {
     let mut packed = vec![0u8; n];
     let mut back = vec![0u8; n];
     expect(unsafe { w4a16_pack_weights_host(&d, plain.as_ptr(), n, packed.as_mut_ptr(), n) }, W4A16_STATUS_SUCCESS, "");
-    assert!(packed.iter().zip(&plain).all(|(p, q)| *p == q ^ 0x88), "packed layout v1 is plain ^ 0x88");
+    // Packed layout v2: every weight's nibble holds q ^ 8 at its documented position.
+    for (ni, ki) in [(0, 0), (0, 1), (8, 9), (17, 100), (127, 255)] {
+        let q = w4a16::pack::q_at(&plain, 256, ni, ki);
+        let (byte, high) = w4a16::pack::packed_position(256, ni, ki);
+        let nib = if high { packed[byte] >> 4 } else { packed[byte] & 0xF };
+        assert_eq!(nib, q ^ 8, "weight ({ni}, {ki})");
+    }
     expect(unsafe { w4a16_unpack_weights_host(&d, packed.as_ptr(), n, back.as_mut_ptr(), n) }, W4A16_STATUS_SUCCESS, "");
     assert_eq!(plain, back);
     expect(

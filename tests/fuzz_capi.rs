@@ -255,7 +255,8 @@ proptest! {
 
     /// Host pack/unpack with arbitrary descriptors and declared sizes (buffers as large as
     /// declared): success exactly when both sizes cover N·K/2 of a valid descriptor; then
-    /// packed = plain ^ 0x88, unpack inverts it, and nothing past N·K/2 is written.
+    /// every sampled weight sits at its packed-layout-v2 position as q ^ 8, unpack inverts the
+    /// pack, and nothing past N·K/2 is written.
     #[test]
     fn host_pack_unpack_sizes_and_round_trip(
         (dt, n, k, g, z) in small_desc(),
@@ -278,7 +279,12 @@ proptest! {
             return Ok(());
         }
         let need = need as usize;
-        prop_assert!(packed[..need].iter().zip(&src).all(|(p, s)| *p == s ^ 0x88));
+        for _ in 0..64 {
+            let (ni, ki) = (rng.below(n as u64) as usize, rng.below(k as u64) as usize);
+            let (byte, high) = w4a16::pack::packed_position(k as usize, ni, ki);
+            let nib = if high { packed[byte] >> 4 } else { packed[byte] & 0xF };
+            prop_assert_eq!(nib, w4a16::pack::q_at(&src, k as usize, ni, ki) ^ 8, "weight ({}, {})", ni, ki);
+        }
         prop_assert!(packed[need..].iter().all(|&b| b == 0xEE), "pack wrote past N*K/2");
         let mut back = vec![0x11u8; need + 3];
         let ok = ok_or_invalid(unsafe { w4a16_unpack_weights_host(&d, packed.as_ptr(), dst_len, back.as_mut_ptr(), need + 3) })?;

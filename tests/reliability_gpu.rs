@@ -639,11 +639,21 @@ fn large_n_times_k_beyond_2_31_elements() {
         let s = unsafe { w4a16_pack_weights(ch.h, &desc, d_plain.ptr(), d_packed.ptr(), null_mut()) };
         assert_eq!(s, W4A16_STATUS_SUCCESS, "{}", last_error());
         sync();
-        // The device packer over > 2^31 bytes: spot-check the last bytes against plain ^ 0x88.
+        // The device packer over > 2^31 bytes: the last 16-row block (its last 4096 packed bytes
+        // = rows N-16.., the last 512 k) against the plain rows, weight by weight.
         let nb = w.weight_bytes();
-        let tail_plain: Vec<u8> = download_at(&d_plain, nb - 4096, 4096);
+        let row_bytes = w.k / 2;
+        let block_plain: Vec<u8> = download_at(&d_plain, nb - 16 * row_bytes, 16 * row_bytes);
         let tail_packed: Vec<u8> = download_at(&d_packed, nb - 4096, 4096);
-        assert!(tail_plain.iter().zip(&tail_packed).all(|(p, q)| p ^ 0x88 == *q), "device pack wrong past 2^31 bytes");
+        for r in 0..16 {
+            for kk in w.k - 512..w.k {
+                let q = w4a16::pack::q_at(&block_plain, w.k, r, kk);
+                let (byte, high) = w4a16::pack::packed_position(w.k, w.n - 16 + r, kk);
+                let b = tail_packed[byte - (nb - 4096)];
+                let nib = if high { b >> 4 } else { b & 0xF };
+                assert_eq!(nib, q ^ 8, "device pack wrong past 2^31 bytes at ({}, {kk})", w.n - 16 + r);
+            }
+        }
         let d_a = DevBuf::from_slice(&a).unwrap();
         let d_scales = DevBuf::from_slice(&scales).unwrap();
         let d_zeros = zs.as_ref().map(|z| DevBuf::from_slice(z).unwrap());

@@ -1,10 +1,10 @@
 // int4.cuh — device helpers shared by the kernels: int4 -> fp16/bf16 conversion, dtype traits,
 // small vector utilities.
 //
-// Packed layout v1 (docs/LAYOUT.md): bytes [N, K/2]; the byte at (n, k/2) holds k (even) in its low
-// nibble and k+1 in its high nibble, each nibble the signed int4 value q-8 in two's complement,
-// which is the same bit pattern as q ^ 8. So one little-endian 32-bit word read at byte
-// (n, k0/2), k0 % 8 == 0, holds k0..k0+7 in nibbles 0..7 (bits 4i..4i+3 = k0+i).
+// Packed layout v2 (common/layout.cuh, docs/LAYOUT.md): each nibble is the signed int4 value q-8
+// in two's complement (the bit pattern q ^ 8); a little-endian 32-bit word holds 8 weights in
+// nibbles 0..7 (bits 4i..4i+3), arranged so that nibbles (i, i+4) form the register pair i of a
+// tensor-core fragment (see int4x8_to_pairs).
 #ifndef W4A16_KERNELS_COMMON_INT4_CUH
 #define W4A16_KERNELS_COMMON_INT4_CUH
 
@@ -89,11 +89,11 @@ __device__ __forceinline__ uint32_t as_u32(T2 x) {
   return r;
 }
 
-// Eight signed int4 (one packed word, nibble i = k0+i) -> four pairs of T holding q-8 exactly.
+// Eight signed int4 (one packed word) -> four pairs of T holding q-8 exactly.
 //   T : half or __nv_bfloat16.
-// out[j] = (k0+j, k0+4+j): the mask 0x000F000F picks nibble j into the low half and nibble j+4 into
-// the high half, which costs one shift + one lop3 per pair. Use int4x8_to_natural when k order
-// matters (shared-memory tiles); the dot product in the GEMV does not care.
+// out[j] = (nibble j, nibble j+4): the mask 0x000F000F picks nibble j into the low half and nibble
+// j+4 into the high half, which costs one shift + one lop3 per pair. In packed layout v2 these are
+// the A-fragment registers a0a1, a2a3, a4a5, a6a7 of mma.m16n8k16 in order.
 template <typename T>
 __device__ __forceinline__ void int4x8_to_pairs(uint32_t w,
                                                 typename DtypeTraits<T>::T2 (&out)[4]) {
@@ -120,7 +120,7 @@ __device__ __forceinline__ void pairs_to_natural(const typename DtypeTraits<T>::
   out[3] = __byte_perm(p2, p3, 0x7632);  // (k6, k7) = (hi p2, hi p3)
 }
 
-// Eight signed int4 -> eight fp32 values q-8 in natural order (out[i] = k0+i). Exact.
+// Eight signed int4 -> eight fp32 values q-8, out[i] = nibble i. Exact.
 //   T : the dtype whose magic is used for the intermediate (either works; the caller's dtype keeps
 //       one code path per instantiation).
 template <typename T>

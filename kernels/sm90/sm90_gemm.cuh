@@ -5,8 +5,13 @@
 //   * the int4 weights are the first ("A") operand: CUTLASS's mixed-input collective converts the
 //     narrow operand in registers and feeds it to wgmma as the register operand, which is the
 //     64-row (M) side of wgmma: weights fill the wide side, tokens the narrow one (swap-AB);
-//   * the packed layout v1 ([N, K/2] bytes, K contiguous, signed nibbles q^8, low nibble = even k)
-//     is exactly a K-major (RowMajor) cutlass::int4b_t [N, K] matrix: no re-pack, no shuffle;
+//   * packed layout v2 (kernels/common/layout.cuh) is the storage CUTLASS's mixed-input collective
+//     calls "reordered": each thread's values of a warp's wgmma A fragment contiguous (one 32-bit
+//     shared load per k16 block instead of four byte loads) in the value order
+//     [0,2,4,6,1,3,5,7] its fast int4 converter wants; LayoutW below spells it as a cute layout
+//     (16x64 atom tiled K-first), equal element for element to compute_memory_reordering_atom
+//     <T, Shape<_1,_4>, that value order> (checked when v2 was introduced); signed int4b_t, so
+//     q - 8 needs no subtraction;
 //   * scales/zeros [K/g, N] (N contiguous) are the collective's MN-major scale tensor;
 //   * the activations A[M, lda] are a K-major (ColumnMajor) [K, M] second operand, lda as stride;
 //   * C[M, ldc] row-major is a ColumnMajor [N, M] D^T with stride ldc;
@@ -76,7 +81,13 @@ struct Gemm {
   using T = typename DtypeOf<kDtype>::type;
   using TileShape = Shape<Int<kTileW>, Int<kTileT>, Int<kTileK>>;
   using ClusterShape = Shape<Int<kClusterW>, Int<kClusterT>, _1>;
-  using LayoutW = cutlass::layout::RowMajor;      // transposed problem's A: [N, K], K contiguous
+  // Packed layout v2 as a cute layout of the int4 [N, K] operand: the 16-row x 64-k atom (rows
+  // (g, h) -> offsets 128g + h, k (odd, c, e, j) -> 4odd + 32c + 2e + 8j in int4 elements), tiles
+  // K-first (Step<_2,_1,_3>). A layout type instead of a stride tag tells the collective builder
+  // the operand is reordered.
+  using LayoutAtomW = Layout<Shape<Shape<_8, _2>, Shape<_2, _4, _2, _4>>,
+                             Stride<Stride<_128, _1>, Stride<_4, _32, _2, _8>>>;
+  using LayoutW = decltype(tile_to_shape(LayoutAtomW{}, Shape<int, int, int>{}, Step<_2, _1, _3>{}));
   using LayoutAct = cutlass::layout::ColumnMajor; // transposed problem's B: [K, M] = A[M][lda]
   using LayoutD = cutlass::layout::ColumnMajor;   // D^T [N, M], N contiguous = C[M][ldc]
   static constexpr int kAlignW = 32;              // int4 elements per 16 bytes
@@ -106,11 +117,9 @@ struct Gemm {
   static Arguments make_args(const w4a16k_gemm_args& a, int sm_count, int device) {
     const int n = static_cast<int>(a.n), m = static_cast<int>(a.m), k = static_cast<int>(a.k);
     const int scale_k = static_cast<int>(a.k / a.group_size);
-    using StrideW = typename Kernel::StrideA;
     using StrideAct = typename Kernel::StrideB;
     using StrideD = typename Kernel::StrideD;
     using StrideS = typename CollectiveMainloop::StrideScale;
-    StrideW s_w = cutlass::make_cute_packed_stride(StrideW{}, cute::make_shape(n, k, 1));
     StrideAct s_a{};
     cute::get<0>(s_a) = a.lda;                 // token stride
     cute::get<2>(s_a) = a.lda * a.m;
@@ -121,7 +130,7 @@ struct Gemm {
 
     typename CollectiveMainloop::Arguments mainloop{};
     mainloop.ptr_A = reinterpret_cast<const cutlass::int4b_t*>(a.packed_w);
-    mainloop.dA = s_w;
+    mainloop.dA = tile_to_shape(LayoutAtomW{}, make_shape(n, k, 1), Step<_2, _1, _3>{});
     mainloop.ptr_B = reinterpret_cast<const T*>(a.a);
     mainloop.dB = s_a;
     mainloop.ptr_S = reinterpret_cast<const T*>(a.scales);
