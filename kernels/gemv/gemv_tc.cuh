@@ -6,26 +6,34 @@
 // output channels x 16 k, dequantized in registers), the tokens are the B operand (16 k x 8
 // tokens; MT = 8 or 16 -> NT = 1 or 2 n8 tiles), fp32 accumulators.
 //
-// The k order inside a mma is free (a dot product is invariant under a permutation of k applied to
-// both operands), so each thread's 16-byte weight load feeds its own A-fragment registers:
-//   * thread (g = lane/4, t = lane%4) of a warp loads, per 128-k "step", 32 consecutive k
-//     [k0 + 32t, k0 + 32t + 32) of channels n + g and n + g + 8 (two LDG.128 per 16-channel tile);
-//   * the magic-number conversion turns 32-bit word j (k0+32t+8j .. +7) into the pairs
-//     P_i = (nibble i, nibble i+4), i = 0..3; mma (j, h) takes a0a1 = P_2h(row g),
-//     a2a3 = P_2h(row g+8), a4a5 = P_2h+1(row g), a6a7 = P_2h+1(row g+8);
-//   * so its B fragment needs token g's activations at the same k: b0b1 = (x[2h], x[2h+4]),
-//     b2b3 = (x[2h+1], x[2h+5]) of the 8-k sub-block j. The activations are staged in shared memory
-//     already in that order (x0 x4 x1 x5 x2 x6 x3 x7 per 8-k sub-block, one prmt per word), so one
-//     conflict-free LDS.128 per (token tile, sub-block) yields the B fragments of two mma.
-//   * scales (and zeros) are per (channel, 32-k vector) and applied to the dequantized fp16/bf16
-//     pairs (HMUL2 / HFMA2) before the mma; fp32 accumulation.
+// Weights: packed layout v2 (common/layout.cuh). Its 16-row x 64-k tiles are stored so that lane
+// (g, c)'s 16-byte slot IS its A fragments (a0a1, a2a3, a4a5, a6a7 = word j through
+// int4x8_to_pairs) for the four k16 sub-blocks j of one 16-row tile, so a "step" is one 64-k tile:
+// per 16-row tile and step each lane issues exactly one 16-byte copy and a warp copies 512
+// contiguous bytes (a 16-row block is one contiguous stream of 8K bytes). Nothing is permuted
+// after the load, which is why the layout was chosen; K only needs to be a multiple of 64.
+//
+// Activations: because the weight fragments are in mma order, the B fragments are in NATURAL k
+// order (b0b1 = x[k0+2c, +1] of token g, b2b3 = x[k0+2c+8, +9]). The tokens are therefore staged
+// as plain [MT][512 k] rows, copied global -> shared with cp.async (no registers, no repacking),
+// and read with ldmatrix.x4 (four 8x8 matrices at k0, +8, +16, +24 = the B fragments of two k16
+// sub-blocks). Each 16-byte chunk of a token row is xor-swizzled by (token & 7) so the eight
+// rows of an 8x8 matrix fall in eight different bank groups (conflict-free LDSM).
+//
+// Scales (and zeros) are per (channel, group) and applied to the dequantized fp16/bf16 pairs
+// (HMUL2 / HFMA2) before the mma, rows g and g+8 each with their own; a 64-k step spans two
+// groups only for group 32 (sub-blocks 0,1 vs 2,3), so the second 32-k half of the scales is only
+// copied then (group_shift == 5) — larger groups cost half the scale traffic.
+//
 // CTA: 4 warps x 2 tiles x 16 channels = 128 channels; all warps walk the CTA's K range together,
-// 512 k (4 steps) per activation stage (double-buffered, one barrier per stage). The weights (4 x
-// 16 B per thread per step) and scales stream through a per-warp cp.async ring three steps ahead of
-// use, so the loads in flight hold no registers (3 CTAs of 128 threads per SM).
-// Split-K (grid.z = split): mode 1 writes fp32 partials to the caller's workspace (the shared
-// ordered reduction kernel finishes); mode 2 makes the splits one thread-block cluster (<= 8) and
-// reduces the partial tiles through distributed shared memory in rank order. Both deterministic.
+// 512 k (8 steps) per activation stage (double-buffered, one barrier per stage). Weights (2 x 16
+// B per lane per step) and scales stream through a per-warp cp.async ring of 8 steps, issued 7
+// steps ahead of use (7 KB per warp, 84 KB per SM in flight at 3 CTAs) — the loads in flight hold
+// no registers, which is what lets 3 CTAs of 128 threads share an SM at <= 168 registers.
+// Split-K (grid.z = split, in whole 64-k steps): mode 1 writes fp32 partials to the caller's
+// workspace (the shared ordered reduction kernel finishes); mode 2 makes the splits one
+// thread-block cluster (<= 8) and reduces the partial tiles through distributed shared memory in
+// rank order. Both deterministic.
 #ifndef W4A16_KERNELS_GEMV_GEMV_TC_CUH
 #define W4A16_KERNELS_GEMV_GEMV_TC_CUH
 
@@ -34,6 +42,7 @@
 
 #include "common/int4.cuh"
 #include "common/launch_util.cuh"
+#include "common/layout.cuh"
 #include "common/ptx.cuh"
 
 namespace w4a16 {
@@ -44,18 +53,22 @@ constexpr int kThreads = 32 * kWarps;
 constexpr int kTiles = 2;                          // 16-channel mma tiles per warp
 constexpr int kRowsPerWarp = 16 * kTiles;
 constexpr int kRowsPerCta = kWarps * kRowsPerWarp; // 128
-constexpr int kStepK = 128;                        // 4 lanes (t) x 32 k
-constexpr int kStageSteps = 4;
+constexpr int kStepK = layout::kTileK;             // 64: one v2 tile per 16-row block
+constexpr int kStageSteps = 8;
 constexpr int kStageK = kStageSteps * kStepK;      // 512
+constexpr int kChunksPerRow = kStageK / 8;         // 16-byte activation chunks per token row
 constexpr int kMaxCluster = 8;                     // portable cluster size
-constexpr int kWStages = kStageSteps;              // cp.async ring: steps of weights per warp
+constexpr int kWStages = kStageSteps;              // cp.async ring slots (steps) per warp
+static_assert(layout::kTileRows == 16 && layout::kSlotBytes == 16, "one slot per lane and tile");
+static_assert(kChunksPerRow % 8 == 0, "the activation swizzle permutes chunks within 8");
 
-// Dynamic shared memory: activation stages, then the weight ring [slot][piece][thread] (uint4),
-// then the scale/zero ring [slot][warp][scales|zeros][t][32 channels] (16-bit).
+// Dynamic shared memory: activation stages [2][MT][kChunksPerRow] (uint4), then the weight ring
+// [slot][warp][tile][lane] (uint4), then the scale/zero ring [slot][warp][scales|zeros][32-k half]
+// [32 channels] (16-bit).
 template <int MT>
-constexpr int a_stage_u4() { return kStageSteps * MT * 16; }
-constexpr int kWRingU4 = kWStages * 4 * kThreads;
-constexpr int kSRingHalves = kWStages * kWarps * 2 * 4 * 32;
+constexpr int a_stage_u4() { return MT * kChunksPerRow; }
+constexpr int kWRingU4 = kWStages * kWarps * kTiles * 32;
+constexpr int kSRingHalves = kWStages * kWarps * 2 * 2 * 32;
 template <int MT>
 constexpr size_t smem_bytes() {
   return (2 * a_stage_u4<MT>() + kWRingU4) * 16 + kSRingHalves * 2;
@@ -75,20 +88,65 @@ struct Params {
   float* partial;  // mode kWorkspace: [split, m, n]
   int64_t m, n, k;
   int32_t group_shift;
-  int32_t steps_per_split;
+  int32_t steps_per_split;  // in kStepK (64-k) steps
   int32_t mode;
 };
+
+// ---- shared-memory index maps (host-callable so that a host program can check them) ----
+
+// uint4 index, within one activation stage, of token m's 16-byte chunk q (k = 8q .. 8q+7 of the
+// stage). Chunks are xor-swizzled by (m & 7) within groups of 8.
+__host__ __device__ constexpr int a_chunk(int m, int q) {
+  return m * kChunksPerRow + (q ^ (m & 7));
+}
+// Chunk whose address lane `lane` hands to ldmatrix.x4 for token tile nt, step s of the stage and
+// sub-block pair jj (k16 sub-blocks 2jj, 2jj+1): matrix lane/8 = k 32jj + 8(lane/8) .. +7, row
+// lane%8 = token 8nt + lane%8. Register q of every lane then holds (token 8nt + g, k 32jj + 8q +
+// 2c, +1): q = 0, 1 are b0b1, b2b3 of sub-block 2jj, q = 2, 3 those of sub-block 2jj+1.
+__host__ __device__ constexpr int b_chunk(int nt, int s, int jj, int lane) {
+  return a_chunk(8 * nt + (lane & 7), s * (kStepK / 8) + 4 * jj + (lane >> 3));
+}
+// Activation copy `i` of thread `tid` for one stage: token m, chunk q.
+__host__ __device__ constexpr int a_copy_m(int tid, int i) {
+  return (tid + i * kThreads) / kChunksPerRow;
+}
+__host__ __device__ constexpr int a_copy_q(int tid, int i) {
+  return (tid + i * kThreads) % kChunksPerRow;
+}
+// uint4 index of lane's weight slot of tile ti in ring slot `slot` of warp `warp`.
+__host__ __device__ constexpr int w_index(int slot, int warp, int ti, int lane) {
+  return ((slot * kWarps + warp) * kTiles + ti) * 32 + lane;
+}
+// 16-bit index of channel ch (0..31 of the warp) in the scale ring: sz = 0 scales / 1 zeros,
+// h = 32-k half of the step.
+__host__ __device__ constexpr int s_index(int slot, int warp, int sz, int h, int ch) {
+  return (((slot * kWarps + warp) * 2 + sz) * 2 + h) * 32 + ch;
+}
+// Scale copy lanes 0..15: lane l copies channels 8(l%4) .. +7 of half (l/4)%2 of scales (l < 8)
+// or zeros (l >= 8).
+__host__ __device__ constexpr int s_copy_sz(int lane) { return lane >> 3; }
+__host__ __device__ constexpr int s_copy_h(int lane) { return (lane >> 2) & 1; }
+__host__ __device__ constexpr int s_copy_ch(int lane) { return 8 * (lane & 3); }
+
+// Accumulator i (c0..c3) of acc[ti][nt] of lane (g, c): channel 16ti + g + 8(i/2) of the warp,
+// token 8nt + 2c + i%2 of the CTA (the mma C fragment, rows = channels, columns = tokens).
+__host__ __device__ constexpr int acc_ch(int ti, int lane, int i) {
+  return 16 * ti + (lane >> 2) + 8 * (i >> 1);
+}
+__host__ __device__ constexpr int acc_m(int nt, int lane, int i) {
+  return 8 * nt + 2 * (lane & 3) + (i & 1);
+}
 
 __device__ __forceinline__ uint32_t word_of(const uint4& v, int j) {
   return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
 }
 
-// Shared-memory slot (in uint4) of the 8-k sub-block j of lane-column t, token m, step s of a
-// stage. A token's step is 16 uint4 = 256 B; the sub-block index is xor-swizzled with the token's
-// low bit so that the two tokens of a quarter-warp hit different banks (conflict-free LDS.128).
-template <int MT>
-__device__ __forceinline__ int slot(int s, int m, int j, int t) {
-  return ((s * MT + m) * 4 + (j ^ (m & 1))) * 4 + t;
+// cp.async 16 bytes through L1 (.ca): the activations are read by every CTA of a column of the
+// grid, so CTAs sharing an SM may hit in L1; the weights use .cg (cp_async_16, read once).
+__device__ __forceinline__ void cp_async_ca_16(uint32_t dst, const void* src, uint32_t src_bytes) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(src_bytes)
+               : "memory");
 }
 
 // Template parameters: T = half / __nv_bfloat16; NT = n8 token tiles (MT = 8 NT token rows per CTA;
@@ -100,8 +158,8 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   using T2 = typename Tr::T2;
   constexpr int MT = NT * 8;
   constexpr int kStageU4 = a_stage_u4<MT>();
-  constexpr int kAPerThread = MT * (kStageK / 8) / kThreads;  // 16-B activation pieces per stage
-  static_assert(kAPerThread * kThreads == MT * (kStageK / 8), "stage must split evenly");
+  constexpr int kAPerThread = kStageU4 / kThreads;  // 16-B activation copies per stage
+  static_assert(kAPerThread * kThreads == kStageU4, "stage must split evenly");
   static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
@@ -112,7 +170,6 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   const int lane = tid & 31;
   const int warp = tid >> 5;
   const int g = lane >> 2;
-  const int t = lane & 3;
   const int64_t n_cta = static_cast<int64_t>(blockIdx.y) * kRowsPerCta;
   const int64_t n_warp = n_cta + warp * kRowsPerWarp;
   const bool warp_valid = n_warp < p.n;  // N % 64 == 0: a warp's 32 channels are all in or all out
@@ -121,164 +178,128 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   const int split = blockIdx.z;
   const int64_t kb = static_cast<int64_t>(split) * p.steps_per_split * kStepK;
   const int64_t ke = min(p.k, kb + static_cast<int64_t>(p.steps_per_split) * kStepK);
-  const int nsteps = ke > kb ? static_cast<int>((ke - kb + kStepK - 1) / kStepK) : 0;
+  const int nsteps = ke > kb ? static_cast<int>((ke - kb) / kStepK) : 0;  // K % 64 == 0
   const int nstages = (nsteps + kStageSteps - 1) / kStageSteps;
+  const bool two_groups = p.group_shift == 5;  // group 32: a step's two 32-k halves differ
 
-  const int64_t w_stride = p.k / 2;
-  // Thread's weight bytes for tile r, half hh (channel n_warp + 16r + 8hh + g) at k = kb + 32t.
-  const uint8_t* w_base = p.w + (n_warp + g) * w_stride + kb / 2 + 16 * t;
+  // Lane's slot of tile 0 at the split's first k-tile; tile 1 is the next 16-row block
+  // (w_tile_stride bytes on), step + 1 the next 512 bytes.
+  const int64_t w_tile_stride = (p.k / kStepK) * layout::kTileBytes;
+  const uint8_t* w_lane =
+      p.w + (warp_valid ? layout::slot_offset(n_warp, kb / kStepK, lane, p.k) : 0);
   const T* a_base = static_cast<const T*>(p.a) + m_base * p.lda;
 
-  // ---- activation staging: global (natural order) -> registers -> shared (mma order) ----
-  uint4 a_reg[kAPerThread];
-  // Piece idx: token m = idx / 64; q = idx % 64 enumerates the stage's slots of that token in
-  // shared-memory order (s, swizzled j, t), so a warp's stores are contiguous and its loads cover
-  // 512 contiguous bytes of a token row.
-  auto piece = [&](int idx, int& m, int& s, int& j, int& tt) {
-    m = idx >> 6;
-    const int q = idx & 63;
-    s = q >> 4;
-    j = ((q >> 2) & 3) ^ (m & 1);
-    tt = q & 3;
-  };
-  auto load_a = [&](int st) {
+  // ---- activation stage st -> buffer buf: cp.async (through L1), zero-fill past M / K ----
+  // Thread tid's copies i cover a_copy_m/q: a warp copies 512 contiguous bytes of a token row.
+  // Not committed here: the copies join the next weight step's group.
+  auto issue_a = [&](int st, int buf) {
 #pragma unroll
     for (int i = 0; i < kAPerThread; ++i) {
-      int m, s, j, tt;
-      piece(tid + i * kThreads, m, s, j, tt);
-      const int64_t k = kb + static_cast<int64_t>(st) * kStageK + s * kStepK + tt * 32 + j * 8;
-      a_reg[i] = make_uint4(0u, 0u, 0u, 0u);
-      if (m < m_valid && k < ke) a_reg[i] = ldg_128(a_base + m * p.lda + k);
-    }
-  };
-  auto store_a = [&](int buf) {
-#pragma unroll
-    for (int i = 0; i < kAPerThread; ++i) {
-      int m, s, j, tt;
-      piece(tid + i * kThreads, m, s, j, tt);
-      const uint4 v = a_reg[i];  // (x0x1, x2x3, x4x5, x6x7)
-      uint4 o;
-      o.x = __byte_perm(v.x, v.z, 0x5410);  // (x0, x4)
-      o.y = __byte_perm(v.x, v.z, 0x7632);  // (x1, x5)
-      o.z = __byte_perm(v.y, v.w, 0x5410);  // (x2, x6)
-      o.w = __byte_perm(v.y, v.w, 0x7632);  // (x3, x7)
-      s_a[buf * kStageU4 + slot<MT>(s, m, j, tt)] = o;
+      const int m = a_copy_m(tid, i);
+      const int q = a_copy_q(tid, i);
+      const int64_t k = kb + static_cast<int64_t>(st) * kStageK + 8 * q;
+      const bool ok = m < m_valid && k < ke;
+      const void* src = ok ? static_cast<const void*>(a_base + m * p.lda + k) : p.a;
+      cp_async_ca_16(smem_addr(s_a + buf * kStageU4 + a_chunk(m, q)), src, ok ? 16u : 0u);
     }
   };
 
   // ---- weight stream: a per-warp cp.async ring, kWStages - 1 steps in flight ahead of use ----
-  // Each thread copies (and later reads) its own four 16-B weight pieces; lanes 0..15 copy the
-  // warp's scales (4 t x 4 pieces of 8 channels), lanes 16..31 its zeros, read by every lane after
-  // the wait and a warp barrier.
-  const uint8_t* w_dummy = p.w;  // a valid address for predicated-off copies
+  // Each lane copies (and later reads) its own slot of each tile; lanes 0..15 copy the warp's
+  // scales and zeros (s_copy_*), read by every lane after the wait and a warp barrier. Steps past
+  // the split copy nothing but still commit a (empty) group, so the wait counts stay uniform.
   auto issue_step = [&](int step, int slot) {
-    const int64_t koff = static_cast<int64_t>(step) * kStepK;  // from kb
-    const bool step_ok = warp_valid && step < nsteps;
-    const bool ok = step_ok && kb + koff + 32 * t < ke;
+    const bool ok = warp_valid && step < nsteps;
+    if (ok) {
 #pragma unroll
-    for (int pc = 0; pc < 4; ++pc) {
-      const int64_t row = 16 * (pc >> 1) + 8 * (pc & 1);
-      const void* src = ok ? static_cast<const void*>(w_base + row * w_stride + koff / 2) : w_dummy;
-      cp_async_16(smem_addr(s_w + (slot * 4 + pc) * kThreads + tid), src, ok ? 16u : 0u);
-    }
-    const int sl = lane & 15;
-    const int st_t = sl >> 2;
-    const int piece = sl & 3;
-    const int64_t kt = kb + koff + 32 * st_t;
-    const bool okt = step_ok && kt < ke;
-    const int64_t grp = (okt ? kt : 0) >> p.group_shift;
-    const bool is_zero = lane >= 16;
-    if (!is_zero || kZeros) {
-      const uint16_t* base = static_cast<const uint16_t*>(is_zero ? p.zeros : p.scales);
-      const void* src = okt ? static_cast<const void*>(base + grp * p.n + n_warp + 8 * piece)
-                            : static_cast<const void*>(w_dummy);
-      uint16_t* dst = s_s + ((slot * kWarps + warp) * 2 + (is_zero ? 1 : 0)) * 128 + st_t * 32 +
-                      8 * piece;
-      cp_async_16(smem_addr(dst), src, okt ? 16u : 0u);
+      for (int ti = 0; ti < kTiles; ++ti) {
+        const uint8_t* src =
+            w_lane + ti * w_tile_stride + static_cast<int64_t>(step) * layout::kTileBytes;
+        cp_async_16(smem_addr(s_w + w_index(slot, warp, ti, lane)), src, 16u);
+      }
+      const int sz = s_copy_sz(lane);
+      const int h = s_copy_h(lane);
+      if (lane < 16 && (sz == 0 || kZeros) && (h == 0 || two_groups)) {
+        const int64_t k = kb + static_cast<int64_t>(step) * kStepK + 32 * h;
+        const uint16_t* base = static_cast<const uint16_t*>(sz ? p.zeros : p.scales);
+        const uint16_t* src = base + (k >> p.group_shift) * p.n + n_warp + s_copy_ch(lane);
+        cp_async_16(smem_addr(s_s + s_index(slot, warp, sz, h, s_copy_ch(lane))), src, 16u);
+      }
     }
     cp_async_commit();
-  };
-  struct StepRegs {
-    uint4 w[kTiles][2];
-    uint32_t s[kTiles][2];
-    uint32_t z[kTiles][2];
-  };
-  auto read_step = [&](int slot, StepRegs& r) {
-    const uint16_t* ss = s_s + ((slot * kWarps + warp) * 2) * 128 + t * 32 + g;
-#pragma unroll
-    for (int tile = 0; tile < kTiles; ++tile)
-#pragma unroll
-      for (int hh = 0; hh < 2; ++hh) {
-        r.w[tile][hh] = s_w[(slot * 4 + tile * 2 + hh) * kThreads + tid];
-        r.s[tile][hh] = ss[16 * tile + 8 * hh];
-        r.z[tile][hh] = kZeros ? ss[128 + 16 * tile + 8 * hh] : 0u;
-      }
   };
 
   float acc[kTiles][NT][4];
 #pragma unroll
-  for (int tile = 0; tile < kTiles; ++tile)
+  for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-      for (int i = 0; i < 4; ++i) acc[tile][nt][i] = 0.f;
+      for (int i = 0; i < 4; ++i) acc[ti][nt][i] = 0.f;
 
-  auto compute = [&](const StepRegs& r, int buf, int s) {
-    const uint4* sb = s_a + buf * kStageU4;
-    T2 s2[kTiles][2], z2[kTiles][2];
+  // One 64-k step from ring slot `slot` against activation buffer buf, step s of the stage.
+  auto compute = [&](int slot, int buf, int s) {
+    uint4 w[kTiles];
 #pragma unroll
-    for (int tile = 0; tile < kTiles; ++tile)
+    for (int ti = 0; ti < kTiles; ++ti) w[ti] = s_w[w_index(slot, warp, ti, lane)];
+    // sc[ti][hh][h]: scale pair of row g + 8hh of tile ti for 32-k half h (k16 sub-blocks 2h,
+    // 2h+1); without group 32 both halves read half 0.
+    T2 sc[kTiles][2][2], zc[kTiles][2][2];
+    const int h1 = two_groups ? 32 : 0;
 #pragma unroll
-      for (int hh = 0; hh < 2; ++hh) {
-        s2[tile][hh] = as_pair<T2>(r.s[tile][hh] * 0x10001u);
-        z2[tile][hh] = as_pair<T2>(r.z[tile][hh] * 0x10001u);
-      }
+    for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      uint4 bq[NT];
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt) bq[nt] = sb[slot<MT>(s, nt * 8 + g, j, t)];
-#pragma unroll
-      for (int tile = 0; tile < kTiles; ++tile) {
-        T2 lo[4], hi[4];  // rows g and g + 8
-        int4x8_to_pairs<T>(word_of(r.w[tile][0], j), lo);
-        int4x8_to_pairs<T>(word_of(r.w[tile][1], j), hi);
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          if (kZeros) {
-            lo[i] = __hfma2(lo[i], s2[tile][0], z2[tile][0]);
-            hi[i] = __hfma2(hi[i], s2[tile][1], z2[tile][1]);
-          } else {
-            lo[i] = __hmul2(lo[i], s2[tile][0]);
-            hi[i] = __hmul2(hi[i], s2[tile][1]);
-          }
-        }
+      for (int hh = 0; hh < 2; ++hh)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-          const uint32_t a[4] = {as_u32(lo[2 * h]), as_u32(hi[2 * h]), as_u32(lo[2 * h + 1]),
-                                 as_u32(hi[2 * h + 1])};
+          const int idx = s_index(slot, warp, 0, 0, 16 * ti + 8 * hh + g) + (h ? h1 : 0);
+          sc[ti][hh][h] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
+          zc[ti][hh][h] = as_pair<T2>(
+              kZeros ? static_cast<uint32_t>(s_s[idx + 64]) * 0x10001u : 0u);  // sz = 1: +64
+        }
+    uint32_t bq[NT][2][4];
+    const uint4* sb = s_a + buf * kStageU4;
 #pragma unroll
-          for (int nt = 0; nt < NT; ++nt) {
-            const uint32_t b[2] = {h == 0 ? bq[nt].x : bq[nt].z, h == 0 ? bq[nt].y : bq[nt].w};
-            mma_m16n8k16<T>(acc[tile][nt], a, b);
-          }
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int jj = 0; jj < 2; ++jj)
+        ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s, jj, lane)));
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+#pragma unroll
+      for (int ti = 0; ti < kTiles; ++ti) {
+        // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
+        T2 pr[4];
+        int4x8_to_pairs<T>(word_of(w[ti], j), pr);
+        uint32_t a[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const T2 s2 = sc[ti][i & 1][j >> 1];
+          pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
+          a[i] = as_u32(pr[i]);
+        }
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) {
+          const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)], bq[nt][j >> 1][2 * (j & 1) + 1]};
+          mma_m16n8k16<T>(acc[ti][nt], a, b);
         }
       }
     }
   };
 
-  if (nstages > 0) {
-    load_a(0);
-    store_a(0);
-  }
+  // Prologue: stage 0's activations ride in step 0's group; wait for it and make it visible.
+  if (nstages > 0) issue_a(0, 0);
 #pragma unroll
   for (int i = 0; i < kWStages - 1; ++i) issue_step(i, i);
+  cp_async_wait<kWStages - 2>();
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
     const int buf = st & 1;
-    const bool more = st + 1 < nstages;
-    if (more) load_a(st + 1);
+    // Stage st+1's activations join the group of step 8st + 7 (issued just below), complete at
+    // this stage's last wait, and are published by the barrier that ends the stage. buf ^ 1 was
+    // last read in stage st - 1, before that stage's barrier.
+    if (st + 1 < nstages) issue_a(st + 1, buf ^ 1);
 #pragma unroll
     for (int s = 0; s < kStageSteps; ++s) {
       static_assert(kWStages == kStageSteps, "ring slot = step within the stage");
@@ -287,31 +308,26 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
       issue_step(step + kWStages - 1, (s + kWStages - 1) % kWStages);
       cp_async_wait<kWStages - 1>();
       __syncwarp();  // other lanes' scale copies are visible
-      if (warp_valid && step < nsteps) {
-        StepRegs r;
-        read_step(s, r);
-        compute(r, buf, s);
-      }
+      if (warp_valid && step < nsteps) compute(s, buf, s);
     }
-    if (more) store_a(buf ^ 1);
     __syncthreads();
   }
   cp_async_wait<0>();
 
-  // ---- epilogue. acc[tile][nt]: c0,c1 = (channel g, tokens 2t, 2t+1), c2,c3 = channel g + 8 ----
+  // ---- epilogue. acc[ti][nt]: c0,c1 = (channel g, tokens 2c, 2c+1), c2,c3 = channel g + 8 ----
   if (p.mode == kCluster) {
     namespace cg = cooperative_groups;
     cg::cluster_group cluster = cg::this_cluster();
     float* red = reinterpret_cast<float*>(s_a);  // [MT][128] fp32; the stages are done (barrier)
 #pragma unroll
-    for (int tile = 0; tile < kTiles; ++tile)
+    for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
-          const int ch = warp * kRowsPerWarp + 16 * tile + g + 8 * (i >> 1);
-          const int m = nt * 8 + 2 * t + (i & 1);
-          red[m * kRowsPerCta + ch] = acc[tile][nt][i];
+          const int ch = warp * kRowsPerWarp + acc_ch(ti, lane, i);
+          const int m = acc_m(nt, lane, i);
+          red[m * kRowsPerCta + ch] = acc[ti][nt][i];
         }
     cluster.sync();
     const int ranks = static_cast<int>(cluster.num_blocks());
@@ -335,15 +351,15 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   }
   if (!warp_valid) return;
 #pragma unroll
-  for (int tile = 0; tile < kTiles; ++tile)
+  for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
     for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        const int64_t n = n_warp + 16 * tile + g + 8 * (i >> 1);
-        const int m = nt * 8 + 2 * t + (i & 1);
+        const int64_t n = n_warp + acc_ch(ti, lane, i);
+        const int m = acc_m(nt, lane, i);
         if (m >= m_valid) continue;
-        const float v = acc[tile][nt][i];
+        const float v = acc[ti][nt][i];
         if (p.mode == kWorkspace) {
           p.partial[(static_cast<int64_t>(split) * p.m + m_base + m) * p.n + n] = v;
         } else {
