@@ -1,20 +1,39 @@
 // mma.cu — tensor-core family (mma.sync m16n8k16, fp32 accumulators) for larger M.
 //
+// Reads packed layout v2 only (common/layout.cuh): W in 16-row x 64-k tiles of 512 contiguous
+// bytes, K-first. This family serves prefill where the SM90 family cannot (group size 32) and
+// is its fallback, so it must read the one storage v2 was designed for (the wgmma path).
+//
 // CTA tile BM (tokens) x BN (output channels) x BK = 64, double-buffered in shared memory.
 // Per stage:
 //   * A tile [BM][64] by cp.async (rows past M zero-filled);
-//   * the raw int4 weight tile [BN][64 k] = BN x 32 bytes by cp.async (16 B = 32 weights per
-//     copy; channels past N zero-filled, which dequantizes to 0), so prefetched weights cost no
-//     registers;
+//   * the raw int4 weight tile, BN channels x 64 k = BN/16 packed tiles (one per 16-row block,
+//     512 contiguous bytes each), by cp.async (16 B = one slot = 32 weights per copy; a warp
+//     copies one whole tile, so the global reads are fully coalesced; tiles past N are
+//     zero-filled, with scale 0, and dequantize to 0), so prefetched weights cost no registers;
 //   * the dequantized weight tile [BN][64] in dtype, written by the thread that copied the raw
-//     chunk ((q-8)·s (+z) from exact operands, one rounding), stored [n][k] (k contiguous) — the
+//     slot ((q-8)·s (+z) from exact operands, one rounding), stored [n][k] (k contiguous) — the
 //     same shape as A, so both operands come back with non-transposed ldmatrix.
 // Every 16-byte chunk of a 128-byte row is xor-swizzled by (row & 7): ldmatrix's eight row
 // addresses (same logical chunk, eight consecutive rows) then hit eight different bank groups.
-// A 32-weight copy is 32-aligned in k and group_size >= 32, so it needs exactly one scale/zero.
+// Why the dequantized stores are 32-bit: a v2 slot s = 4g + c holds, per word j, the pairs
+// (k, k+1) and (k+8, k+9), k = 16j + 2c, of rows g and g+8 — never 8 consecutive k of a row — so
+// the copying thread scatters 16 pairs. Pair e of word j of lane (g, c) goes to chunk
+// m = 2j + (e>>1), bank 4·(m^g) + c: conflict-free, and the same 16 wavefronts per slot as v1's
+// four 16-byte stores. The swizzle is then an xor of the chunk bits of a 128-aligned per-slot
+// base, so the dequantized stages must stay 128-aligned (static_asserts, .align 128 smem).
+// The slot words are exactly the mma B fragments of rows g / g+8, but feeding them straight from
+// registers would make the WM = 2 config dequantize every weight twice; one dequantization into
+// the shared [n][k] tile, read back by ldmatrix, keeps the mma loop unchanged.
+// Why scales travel through the quad: a slot spans two rows and both 32-k halves (two groups when
+// group_size == 32), i.e. four scale/zero pairs, and the four lanes c = 0..3 of a quad share the
+// same rows. Lane c fetches the one of row g + 8(c&1), k-half c>>1 (one load per copy, like v1)
+// and dequantize gathers the four with shuffles, so the registers held across the mma stay one
+// scale + one zero per copy.
 // Iteration t: issue copies for t+1 -> mma on stage t -> wait own copies, dequantize t+1 ->
-// barrier. The stage filled during iteration t was last read during iteration t-1, before its barrier; a
-// thread dequantizes only the raw chunks it copied itself, so cp.async.wait_group suffices there.
+// barrier. The stage filled during iteration t was last read during iteration t-1, before its
+// barrier; a thread dequantizes only the raw slots it copied itself, so cp.async.wait_group
+// suffices there (the shuffles exchange registers, not shared memory).
 //
 // Fragment layouts of mma.m16n8k16 (groupID = lane / 4, tig = lane % 4):
 //   A (16x16, row-major, m x k), as (row, col):
@@ -32,6 +51,7 @@
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
+#include "common/layout.cuh"
 #include "common/launch_util.cuh"
 #include "common/ptx.cuh"
 #include "launch.h"
@@ -62,6 +82,9 @@ struct Tile {
   static constexpr int kSmemBytes = kStages * kStageBytes;
   static_assert(kWarpM % 16 == 0 && kWarpN % 16 == 0, "warp tile must be whole ldmatrix.x4 loads");
   static_assert(BM * (kBK / 8) % kThreads == 0 && BN * 2 % kThreads == 0, "load split");
+  static_assert(kThreads % 32 == 0 && BN % 16 == 0, "a warp copies whole 16-row packed tiles");
+  static_assert(kABytes % 128 == 0 && kBBytes % 128 == 0 && kStageBytes % 128 == 0,
+                "dequantized tiles must stay 128-aligned (xor-swizzled store addresses)");
 };
 using Tile128x128 = Tile<128, 128, 2, 4, 2>;  // config 0: 256 threads, warp tile 64x32
 using Tile64x128 = Tile<64, 128, 1, 4, 4>;    // config 1: 128 threads, warp tile 64x32
@@ -82,8 +105,51 @@ struct Params {
 };
 
 // Byte offset of 16-byte chunk `chunk` (0..7) of row `row` in a [rows][64] b16 tile.
-__device__ __forceinline__ uint32_t swz(int row, int chunk) {
+__host__ __device__ __forceinline__ uint32_t swz(int row, int chunk) {
   return static_cast<uint32_t>(row * 128 + ((chunk ^ (row & 7)) << 4));
+}
+
+// ---- v2 weight-slot index math (host/device so that a host program can check it against
+// layout::weight_position) ----
+// Weight copy i of thread tid is copy idx = tid + threads*i: packed tile idx/32 of the CTA's BN
+// channels (rows 16*tile..), slot idx%32 = tid%32 (threads % 32 == 0), so a warp copies whole
+// 512-byte tiles.
+__host__ __device__ __forceinline__ int w_copy_tile(int tid, int i, int threads) {
+  return (tid >> 5) + (threads >> 5) * i;
+}
+// Byte offset in the packed matrix of slot `slot` of the tile holding rows n0 + 16*tile.., at k
+// tile 0 (k tile kb is kb * layout::kTileBytes further: a 16-row block is one K-first stream).
+__host__ __device__ __forceinline__ int64_t w_copy_src(int64_t n0, int tile, int slot, int64_t k) {
+  return layout::slot_offset(n0 + int64_t{16} * tile, 0, slot, k);
+}
+// Scale/zero that lane `slot` (= 4g + c) fetches for its quad: row g + 8*(c&1) of its tile (row
+// half c&1), k half c>>1 of the 64-k tile (k 0..31 or 32..63: one group, as group_size >= 32).
+__host__ __device__ __forceinline__ int w_scale_row(int slot) {
+  return (slot >> 2) + 8 * (slot & 1);
+}
+__host__ __device__ __forceinline__ int w_scale_khalf(int slot) { return (slot >> 1) & 1; }
+// Lane within the quad holding the scale of row half rh (0: row g, 1: row g+8), k half h.
+__host__ __device__ __forceinline__ int w_scale_lane(int rh, int h) { return 2 * h + rh; }
+// Pair e (0..3) of word j (0..3) of slot `slot` (= 4g + c), as int4x8_to_pairs returns it:
+// row g + 8*(e&1) of the tile, k = 16j + 2c + 8*(e>>1) and k+1 of the 64-k tile, k half j>>1.
+// Byte offset of that (row, k) in the swizzled [BN][64] b16 tile: chunk 2j + (e>>1), element
+// 2c of it, and row & 7 == g.
+__host__ __device__ __forceinline__ uint32_t w_pair_dst(int tile, int slot, int j, int e) {
+  const int g = slot >> 2, c = slot & 3;
+  return static_cast<uint32_t>((16 * tile + g + 8 * (e & 1)) * 128 +
+                               (((2 * j + (e >> 1)) ^ g) << 4) + 4 * c);
+}
+// The same address as the kernel forms it, with one base register per stage: for a 128-aligned
+// `base` = tile start + w_slot_base(tile, slot), the swizzle is an xor on bits 4..6 (the chunk),
+// and the row half (+8 rows = +1024) and copy offsets (multiples of 2048) are added after it,
+// which commutes with that xor. w_pair_addr(sB + w_slot_base(t, s), j, e) + 2048*d ==
+// sB + w_pair_dst(t + d, s, j, e) (checked on the host).
+__host__ __device__ __forceinline__ uint32_t w_slot_base(int tile, int slot) {
+  const int g = slot >> 2, c = slot & 3;
+  return static_cast<uint32_t>((16 * tile + g) * 128 + (g << 4) + 4 * c);
+}
+__host__ __device__ __forceinline__ uint32_t w_pair_addr(uint32_t base, int j, int e) {
+  return (base ^ static_cast<uint32_t>((2 * j + (e >> 1)) << 4)) + 1024u * (e & 1);
 }
 
 // Template parameters:
@@ -147,17 +213,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinCtas) w4a16_mma_kernel
     a_ptr[i] = static_cast<const T*>(p.a) + (m0 + (ok ? a_row0 + i * kARowStep : 0)) * p.lda +
                (tid & 7) * 8;
   }
-  // W: 16-byte copy idx = tid + kThreads*i -> channel row idx/2, k half idx%2 (32 weights).
-  constexpr int kWRowStep = Cfg::kThreads / 2;
-  const int w_row0 = tid >> 1;
-  const int w_half = tid & 1;
+  // W: 16-byte copy i -> slot `lane` of packed tile w_tile(i) (rows n0 + 16*w_tile(i) ..). N % 16
+  // == 0, so a tile is wholly in or past N; tiles past N (BN may exceed the N left) copy with a
+  // zero-fill size from an address that exists (the CTA's first tile). Each pointer walks its
+  // 16-row block's K-first stream, one 512-byte tile per k tile.
+  constexpr int kWTileStep = Cfg::kThreads / 32;  // tiles between a thread's copies
+  auto w_tile = [&](int i) { return w_copy_tile(tid, i, Cfg::kThreads); };
   const uint8_t* w_ptr[Cfg::kWLoads];
-  uint32_t w_ok = 0;  // bit i: this thread's weight row i is < N
+  uint32_t w_ok = 0;  // bit i: this thread's weight tile i is < N
 #pragma unroll
   for (int i = 0; i < Cfg::kWLoads; ++i) {
-    const bool ok = n0 + w_row0 + i * kWRowStep < p.n;
+    const bool ok = n0 + 16 * w_tile(i) < p.n;
     w_ok |= (ok ? 1u : 0u) << i;
-    w_ptr[i] = p.w + (n0 + (ok ? w_row0 + i * kWRowStep : 0)) * (p.k / 2) + w_half * 16;
+    w_ptr[i] = p.w + w_copy_src(n0, ok ? w_tile(i) : 0, lane, p.k);
   }
 
   // Copies of the next tile into `stage`: A rows and raw weight chunks; one commit group per tile.
@@ -170,26 +238,34 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinCtas) w4a16_mma_kernel
 #pragma unroll
     for (int i = 0; i < Cfg::kWLoads; ++i) {
       cp_async_16(sW(stage) + (tid + Cfg::kThreads * i) * 16, w_ptr[i], ((w_ok >> i) & 1u) * 16u);
-      w_ptr[i] += kBK / 2;
+      w_ptr[i] += layout::kTileBytes;
     }
     cp_async_commit();
   };
-  // Scale/zero bits of tile kt's weight chunks, loaded early and held across the mma.
+  // Scale/zero bits of tile kt: this lane's share of its quad's four (w_scale_row/w_scale_khalf),
+  // loaded early and held across the mma. Copy i's row is 16*kWTileStep*i past copy 0's: one row
+  // base and immediate offsets (the 64x128 config with zeros is at the 128-register cap).
+  const int32_t sc_row0 = n0_32 + 16 * w_tile(0) + w_scale_row(lane);
+  const int sc_k = w_scale_khalf(lane) * (kBK / 2);
   uint32_t s_raw[Cfg::kWLoads], z_raw[Cfg::kWLoads];
   auto load_scales = [&](int kt) {
-    const int32_t g = (kt * kBK + w_half * 32) >> p.group_shift;
+    const int32_t g = (kt * kBK + sc_k) >> p.group_shift;
+    const int64_t off = static_cast<int64_t>(g) * p.n + sc_row0;
+    const unsigned short* sp = reinterpret_cast<const unsigned short*>(p.scales) + off;
+    const unsigned short* zp = kZeros ? reinterpret_cast<const unsigned short*>(p.zeros) + off
+                                      : nullptr;  // (no arithmetic on a null p.zeros)
 #pragma unroll
     for (int i = 0; i < Cfg::kWLoads; ++i) {
       s_raw[i] = 0u;
       z_raw[i] = 0u;
       if ((w_ok >> i) & 1u) {
-        const int64_t off = static_cast<int64_t>(g) * p.n + (n0_32 + w_row0 + i * kWRowStep);
-        s_raw[i] = __ldg(reinterpret_cast<const unsigned short*>(p.scales) + off);
-        if (kZeros) z_raw[i] = __ldg(reinterpret_cast<const unsigned short*>(p.zeros) + off);
+        s_raw[i] = __ldg(sp + 16 * kWTileStep * i);
+        if (kZeros) z_raw[i] = __ldg(zp + 16 * kWTileStep * i);
       }
     }
   };
-  // Raw chunk (this thread's own copy) -> dtype, natural k order, swizzled into sB.
+  // Raw slot (this thread's own copy) -> dtype, each pair at its (n, k) of the swizzled sB.
+  // Every lane of the warp runs this (shuffles).
   auto dequantize = [&](int stage) {
 #pragma unroll
     for (int i = 0; i < Cfg::kWLoads; ++i) {
@@ -198,21 +274,34 @@ __global__ void __launch_bounds__(Cfg::kThreads, Cfg::kMinCtas) w4a16_mma_kernel
                    : "=r"(raw.x), "=r"(raw.y), "=r"(raw.z), "=r"(raw.w)
                    : "r"(sW(stage) + (tid + Cfg::kThreads * i) * 16)
                    : "memory");
-      const T2 s2 = as_pair<T2>(s_raw[i] | (s_raw[i] << 16));
-      const T2 z2 = as_pair<T2>(z_raw[i] | (z_raw[i] << 16));
+      // (scale | zero << 16) of the quad's (row half, k half), broadcast into pairs per k half
+      // just before its two words (keeps 4 registers live, not 8, beside the accumulators).
+      const uint32_t sz = kZeros ? __byte_perm(s_raw[i], z_raw[i], 0x5410) : s_raw[i];
       const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+      // 128-aligned tile (static_asserts on the stage layout, .align 128 smem) + this slot.
+      const uint32_t dst0 = sB(stage) + w_slot_base(w_tile(0), lane);
+      const uint32_t copy_off = 16u * 128u * kWTileStep * i;  // rows of copy i past copy 0
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {  // word j = k (32*half + 8j) .. +7 = chunk 4*half + j
-        T2 q[4];
-        int4x8_to_pairs<T>(words[j], q);
+      for (int h = 0; h < 2; ++h) {  // k half h = words 2h, 2h+1 (one group)
+        T2 s2[2], z2[2];  // [row half]
 #pragma unroll
-        for (int e = 0; e < 4; ++e) q[e] = kZeros ? __hfma2(q[e], s2, z2) : __hmul2(q[e], s2);
-        uint32_t nat[4];
-        pairs_to_natural<T>(q, nat);
-        const uint32_t dst = sB(stage) + swz(w_row0 + i * kWRowStep, w_half * 4 + j);
-        asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"r"(dst), "r"(nat[0]),
-                     "r"(nat[1]), "r"(nat[2]), "r"(nat[3])
-                     : "memory");
+        for (int rh = 0; rh < 2; ++rh) {
+          const uint32_t v = __shfl_sync(0xffffffffu, sz, w_scale_lane(rh, h), 4);
+          s2[rh] = as_pair<T2>(__byte_perm(v, 0u, 0x1010));
+          z2[rh] = as_pair<T2>(__byte_perm(v, 0u, 0x3232));
+        }
+#pragma unroll
+        for (int j = 2 * h; j < 2 * h + 2; ++j) {  // word j: k 16j + 2c + {0, 1, 8, 9}
+          T2 q[4];
+          int4x8_to_pairs<T>(words[j], q);
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {  // pair e: row half e & 1, k + 8*(e >> 1)
+            const T2 v = kZeros ? __hfma2(q[e], s2[e & 1], z2[e & 1]) : __hmul2(q[e], s2[e & 1]);
+            asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(w_pair_addr(dst0, j, e) + copy_off),
+                         "r"(as_u32(v))
+                         : "memory");
+          }
+        }
       }
     }
   };
