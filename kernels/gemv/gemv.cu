@@ -1,36 +1,60 @@
 // gemv.cu — CUDA-core GEMV family: C[M,N] = A[M,K] · Wᵀ (+ bias) for small M.
 //
-// Memory-bound on the packed weights, so the layout of work follows them:
-//   * a warp owns kRows consecutive output channels; its 32 lanes stride along K, each lane reading
-//     one 16-byte chunk (32 weights) of every row per step, so a warp-wide load covers 512
-//     contiguous bytes of one row; the next two steps' loads (2 x kRows x 16 B) stay in flight
-//     while a step is consumed;
-//   * one scale (and zero) per 32-weight chunk: group_size >= 32 and chunks are 32-aligned, so a
-//     chunk never straddles a group;
-//   * up to MT token rows share every dequantized weight; for MT <= 4 the scale is applied once
-//     per chunk to an fp32 partial sum (zeros via the chunk's activation sum), so the per-weight
-//     work is the int4 -> fp32 conversion plus MT FMAs (larger MT scales each weight instead);
-//   * fp32 warp-shuffle reduction, bias and rounding to dtype once at the end.
-// Split-K (deterministic): split s covers a contiguous range of chunks and writes fp32 partials to
-// workspace [split_k, M, N]; a second kernel sums the splits in order, adds bias and rounds.
+// Memory-bound on the packed weights (layout v2, common/layout.cuh: 16-row x 64-k tiles of 512
+// contiguous bytes, a 16-row block is one 8K-byte stream). Why the work is laid out as it is:
+//   * one warp-wide 16-byte load (slot = lane) reads one whole 512-byte tile, the widest
+//     contiguous piece the layout offers, and lane (g = lane/4, c = lane%4) then holds rows g and
+//     g+8 of the tile at k = 16j + 2c + {0,1,8,9}. A warp covers TWO 16-row blocks so that each
+//     activation a lane fetches feeds 4 output rows (as the 4-row warps of layout v1 did); fewer
+//     rows per lane would double the per-weight activation work.
+//   * 32 rows per CTA would leave half as many warps as the v1 kernel (4 warps x 4 rows per 16
+//     rows), and small-N shapes fill the card only through warps (the dispatch heuristic and the
+//     tuned tables count N/16 CTAs of v1). So the CTA's K range is split between its warps:
+//     8 warps (MT = 1) keep v1's warp count and 16 warps/SM exactly; MT >= 2 needs ~168 registers,
+//     where 6 warps at 2 CTAs/SM keep v1's 12 warps/SM. Warp w takes 128-k steps (two tiles of each
+//     block) w, w+W, w+2W, ...: at any time the CTA's warps read adjacent 1-KB pieces of each
+//     block (long DRAM bursts, which measured faster than row-scattered pieces in bench/NOTES.md).
+//   * the next two steps' weights (2 x 4 x 16 B per lane, as v1) stay in flight in registers.
+//   * activations: a lane needs 4-byte pairs 16 B apart, i.e. eight 4-byte loads per tile and
+//     token from L2 (the warps of a CTA read disjoint k, so L1 rarely hits). Instead each warp
+//     copies the next step's activations with ONE 4-byte cp.async per lane, tile and token into a
+//     per-warp shared ring, permuted so that a lane's 16 values are contiguous (two conflict-free
+//     LDS.128): fewer instructions, no registers held, latency hidden one step ahead; only
+//     __syncwarp, never a CTA barrier, in the k loop.
+//   * scales (and zeros) are applied per "group piece" (the half tiles of a step that share a
+//     group: splits start at even tiles, so group >= 128 is one piece per step, 64 one per tile,
+//     32 one per half tile); for MT <= 4 on fp32 partial sums (zeros through the activation sum),
+//     so the per-weight work is the int4 -> fp32 conversion plus MT FMAs (larger MT scales each
+//     weight instead, which needs no per-row partials). Rows g and g+8 have their own scales: four
+//     2-byte loads per piece, the price of the tile layout (v1 read 4 adjacent rows' in one).
+//   * quad shuffles, then an ordered (deterministic) sum over the warps through shared memory;
+//     bias and rounding to dtype once at the end.
+// Split-K (deterministic): split s covers a contiguous range of 64-k tiles and writes fp32 partials
+// to workspace [split_k, M, N]; a second kernel sums the splits in order, adds bias and rounds.
 #include <algorithm>
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
+#include "common/ptx.cuh"
 #include "gemv/gemv_tc.cuh"
 #include "launch.h"
 
 namespace w4a16 {
 namespace gemv {
 
-constexpr int kWarps = 4;                  // warps per CTA
-constexpr int kRows = 4;                   // output channels per warp (one 8-byte scale load)
-constexpr int kThreads = 32 * kWarps;
-constexpr int kRowsPerCta = kWarps * kRows;
-constexpr int kChunk = 32;                 // weights per lane per row per step (one 16-byte load)
+constexpr int kBlocks = 2;                 // 16-row blocks per CTA; every warp covers both
+constexpr int kRowsPerCta = 16 * kBlocks;  // 32
+constexpr int kLaneRows = 2 * kBlocks;     // rows per lane: g, g+8 of each block
+constexpr int kTileK = 64;                 // layout v2 tile depth
+constexpr int kTileBytes = 512;
+constexpr int kStepTiles = 2;              // tiles of each block per warp step (4 x 16 B per lane)
 constexpr int kMaxMT = 8;                  // token rows per CTA
-constexpr int kPartialMaxMT = 4;           // largest MT that scales per chunk (see gemv_kernel)
-static_assert(kRows == 4, "scale/bias/output vector accesses assume 4 channels per warp");
+constexpr int kPartialMaxMT = 4;           // largest MT that scales per group piece
+// Warps per CTA and CTAs per SM for __launch_bounds__ (explicit register budgets: 128 registers
+// for MT == 1, 168 above, as layout v1's kernel; ptxas' own heuristic spilled in the k loop).
+constexpr int warps_for(int mt) { return mt == 1 ? 8 : 6; }
+constexpr int threads_for(int mt) { return 32 * warps_for(mt); }
+constexpr int gemv_min_ctas(int /*mt*/) { return 2; }
 
 struct Params {
   const void* a;
@@ -44,7 +68,7 @@ struct Params {
   float* partial;  // split-K partials [split_k, m, n]; nullptr: write C directly
   int64_t m, n, k;
   int32_t group_shift;  // group index = k >> group_shift (see group_shift())
-  int32_t chunks_per_split;
+  int32_t tiles_per_split;  // 64-k tiles per K split
   int64_t n_block_base;  // first CTA row block of this launch (grids cap y at 65535 blocks)
 };
 
@@ -59,9 +83,17 @@ __device__ __forceinline__ void load4_as_float(const T* p, float (&out)[4]) {
   out[0] = lo.x; out[1] = lo.y; out[2] = hi.x; out[3] = hi.y;
 }
 
-// Minimum CTAs per SM for __launch_bounds__: an explicit register budget (128 registers for
-// MT == 1, 168 above) instead of ptxas' own occupancy heuristic, which spilled inside the k loop.
-constexpr int gemv_min_ctas(int mt) { return mt == 1 ? 4 : 3; }
+// 4-byte global -> shared copy through L1 (activations); src_bytes == 0 zero-fills.
+__device__ __forceinline__ void cp_async_4(uint32_t dst, const void* src, uint32_t src_bytes) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(src),
+               "r"(src_bytes)
+               : "memory");
+}
+
+// Row (0..31 within the CTA) of a lane's accumulator r (0..3): block r/2, row g + 8 (r%2).
+__host__ __device__ __forceinline__ int lane_row(int g, int r) {
+  return 16 * (r >> 1) + 8 * (r & 1) + g;
+}
 
 // Template parameters:
 //   T      : activation / scale / zero / bias / output type (half or __nv_bfloat16).
@@ -70,162 +102,257 @@ constexpr int gemv_min_ctas(int mt) { return mt == 1 ? 4 : 3; }
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
-// hit L2), y = N / kRowsPerCta, z = split_k.
-
+// hit L2), y = N / kRowsPerCta, z = split_k. Block: threads_for(MT).
 template <typename T, int MT, bool kZeros, bool kBias>
-__global__ void __launch_bounds__(kThreads, gemv_min_ctas(MT)) gemv_kernel(const Params p) {
+__global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
-  // Few rows: scale once per chunk on fp32 partial sums (zeros through the activation sum), which
-  // saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
+  using T2 = typename Tr::T2;
+  constexpr int kW = warps_for(MT);
+  constexpr int kThreads = 32 * kW;
+  // Few rows: scale once per group piece on fp32 partial sums (zeros through the activation sum),
+  // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
   // partials and so keeps the register file in bounds.
   constexpr bool kPartial = MT <= kPartialMaxMT;
-  constexpr int kUnrollWords = MT <= 2 ? 4 : 1;
+
+  // Per-warp activation ring: [slot][tile of the step][token][32 words]; word 8c + t of a
+  // (tile, token) is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words 8c..8c+7:
+  // t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j (layout.cuh).
+  __shared__ __align__(16) uint32_t s_act[kW][2][kStepTiles][MT][32];
+  __shared__ float s_red[kW][MT][kRowsPerCta];
+
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
-  const int64_t n0 = ((p.n_block_base + blockIdx.y) * kWarps + warp) * kRows;
+  const int g = lane >> 2, c = lane & 3;
+  const int64_t n_cta = (p.n_block_base + blockIdx.y) * kRowsPerCta;
   const int64_t m_base = static_cast<int64_t>(blockIdx.x) * MT;
   const int m_valid = static_cast<int>(min(static_cast<int64_t>(MT), p.m - m_base));
   const int split = blockIdx.z;
-  const int total_chunks = static_cast<int>(p.k / kChunk);
-  const int c_begin = split * p.chunks_per_split;
-  const int c_end = min(total_chunks, c_begin + p.chunks_per_split);
+  const int k_tiles = static_cast<int>(p.k / kTileK);
+  const int t_begin = min(k_tiles, split * p.tiles_per_split);
+  const int n_tiles = min(k_tiles - t_begin, p.tiles_per_split);  // tiles of this split
+  const int n_pairs = (n_tiles + 1) / 2;                           // steps of the whole CTA
+  const int steps = warp < n_pairs ? (n_pairs - warp + kW - 1) / kW : 0;
 
-  const int64_t w_stride = p.k / 2;  // bytes per output channel
-  const uint8_t* w_rows = p.w + n0 * w_stride;
-  const T* a_rows[MT];
+  // Lane's slot in tile t_begin of each block; a block's tiles are 512 B apart.
+  const uint8_t* w_blk[kBlocks];
 #pragma unroll
-  for (int m = 0; m < MT; ++m) {
-    const int mm = min(m, m_valid - 1);
-    a_rows[m] = static_cast<const T*>(p.a) + (m_base + mm) * p.lda;
-  }
-  const T* scales = static_cast<const T*>(p.scales) + n0;
-  const T* zeros = static_cast<const T*>(p.zeros) + n0;
+  for (int b = 0; b < kBlocks; ++b)
+    w_blk[b] = p.w + (static_cast<int64_t>(n_cta / 16 + b) * k_tiles + t_begin) * kTileBytes +
+               16 * lane;
+  // Lane's copy source: the pair x[64 t_begin + 2 lane], +1 of token row m_base (row m is lda
+  // further; one pointer, not MT, keeps registers free at MT = 8).
+  const T* a_src = static_cast<const T*>(p.a) + m_base * p.lda +
+                   static_cast<int64_t>(t_begin) * kTileK + 2 * lane;
+  const T* scales = static_cast<const T*>(p.scales) + n_cta;
+  const T* zeros = static_cast<const T*>(p.zeros) + n_cta;
+  const uint32_t s_act_warp = smem_addr(&s_act[warp][0][0][0][0]);
+  const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
 
-  float acc[MT][kRows];
+  // Tile (relative to t_begin) u of step s of this warp.
+  auto step_tile = [&](int s, int u) { return 2 * (warp + kW * s) + u; };
+
+  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s) {
+#pragma unroll
+    for (int u = 0; u < kStepTiles; ++u) {
+      const int t = step_tile(s, u);
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b)
+        buf[u][b] = t < n_tiles ? ldg_stream_128(w_blk[b] + static_cast<int64_t>(t) * kTileBytes)
+                                : make_uint4(0u, 0u, 0u, 0u);
+    }
+  };
+  // Activations of step s into ring slot `slot`; a lone last tile is zero-filled (its weights are
+  // zero too), so the math needs no tail branch.
+  auto copy_a = [&](int s, int slot) {
+#pragma unroll
+    for (int u = 0; u < kStepTiles; ++u) {
+      const int t = step_tile(s, u);
+      const bool ok = t < n_tiles;
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        const T* src = a_src + min(m, m_valid - 1) * p.lda + (ok ? t * kTileK : 0);
+        cp_async_4(copy_dst + 4 * 32 * (m + MT * (u + kStepTiles * slot)), src, ok ? 4u : 0u);
+      }
+    }
+    cp_async_commit();
+  };
+
+  float acc[MT][kLaneRows];
 #pragma unroll
   for (int m = 0; m < MT; ++m)
 #pragma unroll
-    for (int r = 0; r < kRows; ++r) acc[m][r] = 0.f;
+    for (int r = 0; r < kLaneRows; ++r) acc[m][r] = 0.f;
 
-  // One 32-weight chunk per row (c = chunk index) against every token row.
-  auto process = [&](uint4 (&cur)[kRows], const int c) {
-    const int k0 = c * kChunk;
-    const int64_t g = k0 >> p.group_shift;
-    float s4[kRows], z4[kRows];
-    load4_as_float<T>(scales + g * p.n, s4);
-    if (kZeros) load4_as_float<T>(zeros + g * p.n, z4);
-
-    float part[MT][kRows];  // kPartial: unscaled chunk sums
-    float asum[MT];         // kPartial && kZeros: chunk sum of activations
+  // Scales (and zeros) of the group holding k index kk, for the lane's 4 rows (16-B apart).
+  auto load_sz = [&](int kk, float (&s4)[kLaneRows], float (&z4)[kLaneRows]) {
+    const int64_t off = static_cast<int64_t>(kk >> p.group_shift) * p.n;
 #pragma unroll
-    for (int m = 0; m < MT; ++m) {
-      asum[m] = 0.f;
-#pragma unroll
-      for (int r = 0; r < kRows; ++r) part[m][r] = 0.f;
-    }
-    // Word j holds k0 + 8j .. k0 + 8j + 7; the words are rotated into .x so that a rolled loop
-    // needs no dynamic register indexing.
-#pragma unroll(kUnrollWords)
-    for (int j = 0; j < 4; ++j) {
-      float wf[kRows][8];
-#pragma unroll
-      for (int r = 0; r < kRows; ++r) {
-        int4x8_to_float<T>(cur[r].x, wf[r]);
-        cur[r] = make_uint4(cur[r].y, cur[r].z, cur[r].w, 0u);
-        if (!kPartial) {
-#pragma unroll
-          for (int i = 0; i < 8; ++i)
-            wf[r][i] = kZeros ? fmaf(wf[r][i], s4[r], z4[r]) : wf[r][i] * s4[r];
-        }
-      }
-#pragma unroll
-      for (int m = 0; m < MT; ++m) {
-        float af[8];
-        dtype8_to_float<T>(ldg_128(a_rows[m] + k0 + 8 * j), af);
-        if (kPartial && kZeros) {
-          asum[m] += ((af[0] + af[1]) + (af[2] + af[3])) + ((af[4] + af[5]) + (af[6] + af[7]));
-        }
-#pragma unroll
-        for (int r = 0; r < kRows; ++r)
-#pragma unroll
-          for (int i = 0; i < 8; ++i) {
-            if (kPartial) part[m][r] = fmaf(wf[r][i], af[i], part[m][r]);
-            else acc[m][r] = fmaf(wf[r][i], af[i], acc[m][r]);
-          }
-      }
-    }
-    if (kPartial) {
-#pragma unroll
-      for (int m = 0; m < MT; ++m)
-#pragma unroll
-        for (int r = 0; r < kRows; ++r) {
-          acc[m][r] = fmaf(part[m][r], s4[r], acc[m][r]);
-          if (kZeros) acc[m][r] = fmaf(asum[m], z4[r], acc[m][r]);
-        }
+    for (int r = 0; r < kLaneRows; ++r) {
+      s4[r] = load_as_float<T>(scales + off + lane_row(g, r));
+      if (kZeros) z4[r] = load_as_float<T>(zeros + off + lane_row(g, r));
     }
   };
 
-  // Weight loads in flight: the two chunks after the one being consumed (2 x kRows x 16 B/lane),
-  // shifted through two buffers. (A 3-slot ring unrolled by 3 saves the shifting moves, ~5% of the
-  // instructions at MT = 1, but ptxas then hoists activation loads across chunks and spills.)
-  {
-    uint4 w_next[kRows], w_next2[kRows];
-    {
-      const int c = c_begin + lane;
+  // One step: two tiles of both blocks against every token row, as four 32-k half tiles. A group
+  // piece is a run of half tiles in one group (splits start at even tiles, so with group >= 128
+  // a step is one piece, group 64 makes a piece per tile, group 32 one per half tile).
+  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot) {
+    const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
+    float s4[kLaneRows], z4[kLaneRows];
+    float part[MT][kLaneRows];  // kPartial: unscaled sums of the current group piece
+    float asum[MT];             // kPartial && kZeros: activation sum of the piece
+    auto reset = [&]() {
 #pragma unroll
-      for (int r = 0; r < kRows; ++r) {
-        w_next[r] = make_uint4(0u, 0u, 0u, 0u);
-        w_next2[r] = make_uint4(0u, 0u, 0u, 0u);
-        if (c < c_end) w_next[r] = ldg_stream_128(w_rows + r * w_stride + c * 16);
-        if (c + 32 < c_end) w_next2[r] = ldg_stream_128(w_rows + r * w_stride + (c + 32) * 16);
+      for (int m = 0; m < MT; ++m) {
+        asum[m] = 0.f;
+#pragma unroll
+        for (int r = 0; r < kLaneRows; ++r) part[m][r] = 0.f;
+      }
+    };
+    auto flush = [&]() {
+#pragma unroll
+      for (int m = 0; m < MT; ++m)
+#pragma unroll
+        for (int r = 0; r < kLaneRows; ++r) {
+          acc[m][r] = fmaf(part[m][r], s4[r], acc[m][r]);
+          if (kZeros) acc[m][r] = fmaf(asum[m], z4[r], acc[m][r]);
+        }
+    };
+    load_sz(k_step, s4, z4);
+    if (kPartial) reset();
+#pragma unroll
+    for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
+      const int u = q >> 1, h = q & 1;
+      if (q > 0 &&
+          ((k_step + 32 * q) >> p.group_shift) != ((k_step + 32 * (q - 1)) >> p.group_shift)) {
+        if (kPartial) {
+          flush();
+          reset();
+        }
+        load_sz(k_step + 32 * q, s4, z4);
+      }
+      // Words 8c + 4h .. +3 of each token: the (ka, kc) pairs of j = 2h, 2h+1. One LDS.128 per
+      // token and half for MT <= 4; MT > 4 loads per sub-block (LDS.64) to bound registers.
+      uint4 av[MT];
+      auto act_addr = [&](int m, int word) {
+        return s_act_warp + 4 * (32 * (m + MT * (u + kStepTiles * slot)) + 8 * c + word);
+      };
+      if (kPartial) {
+#pragma unroll
+        for (int m = 0; m < MT; ++m)
+          asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                       : "=r"(av[m].x), "=r"(av[m].y), "=r"(av[m].z), "=r"(av[m].w)
+                       : "r"(act_addr(m, 4 * h)));
+      }
+#pragma unroll
+      for (int jj = 0; jj < 2; ++jj) {
+        const int j = 2 * h + jj;
+        if (!kPartial) {
+#pragma unroll
+          for (int m = 0; m < MT; ++m) {
+            uint32_t* d = jj == 0 ? &av[m].x : &av[m].z;
+            asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];"
+                         : "=r"(d[0]), "=r"(d[1])
+                         : "r"(act_addr(m, 2 * j)));
+          }
+        }
+        // wf[r] = (ka, ka+1, kc, kc+1) of lane row r.
+        float wf[kLaneRows][4];
+#pragma unroll
+        for (int b = 0; b < kBlocks; ++b) {
+          const uint4& v = cur[u][b];
+          const uint32_t word = j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
+          T2 pr[4];
+          int4x8_to_pairs<T>(word, pr);
+          const float2 f0 = Tr::to_float2(pr[0]), f1 = Tr::to_float2(pr[1]);
+          const float2 f2 = Tr::to_float2(pr[2]), f3 = Tr::to_float2(pr[3]);
+          float* r0 = wf[2 * b];
+          float* r1 = wf[2 * b + 1];
+          r0[0] = f0.x; r0[1] = f0.y; r0[2] = f2.x; r0[3] = f2.y;
+          r1[0] = f1.x; r1[1] = f1.y; r1[2] = f3.x; r1[3] = f3.y;
+        }
+        if (!kPartial) {
+#pragma unroll
+          for (int r = 0; r < kLaneRows; ++r)
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+              wf[r][i] = kZeros ? fmaf(wf[r][i], s4[r], z4[r]) : wf[r][i] * s4[r];
+        }
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          const uint32_t pa = jj == 0 ? av[m].x : av[m].z;  // (x[ka], x[ka+1])
+          const uint32_t pc = jj == 0 ? av[m].y : av[m].w;  // (x[kc], x[kc+1])
+          const float2 xa = Tr::to_float2(as_pair<T2>(pa));
+          const float2 xc = Tr::to_float2(as_pair<T2>(pc));
+          const float af[4] = {xa.x, xa.y, xc.x, xc.y};
+          if (kPartial && kZeros) asum[m] += (af[0] + af[1]) + (af[2] + af[3]);
+#pragma unroll
+          for (int r = 0; r < kLaneRows; ++r)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              if (kPartial) part[m][r] = fmaf(wf[r][i], af[i], part[m][r]);
+              else acc[m][r] = fmaf(wf[r][i], af[i], acc[m][r]);
+            }
+        }
       }
     }
+    if (kPartial) flush();
+  };
+
+  // Weights of the two steps after the one being consumed stay in flight (2 x 4 x 16 B/lane),
+  // shifted through two buffers; activations one step ahead in the shared ring (slot s & 1).
+  {
+    uint4 w_next[kStepTiles][kBlocks], w_next2[kStepTiles][kBlocks];
+    load_w(w_next, 0);
+    load_w(w_next2, 1);
+    if (steps > 0) copy_a(0, 0);
 #pragma unroll 1
-    for (int c = c_begin + lane; c < c_end; c += 32) {
-      uint4 cur[kRows];
+    for (int s = 0; s < steps; ++s) {
+      uint4 cur[kStepTiles][kBlocks];
 #pragma unroll
-      for (int r = 0; r < kRows; ++r) {
-        cur[r] = w_next[r];
-        w_next[r] = w_next2[r];
-      }
-      if (c + 64 < c_end) {
+      for (int u = 0; u < kStepTiles; ++u)
 #pragma unroll
-        for (int r = 0; r < kRows; ++r)
-          w_next2[r] = ldg_stream_128(w_rows + r * w_stride + (c + 64) * 16);
-      }
-      process(cur, c);
+        for (int b = 0; b < kBlocks; ++b) {
+          cur[u][b] = w_next[u][b];
+          w_next[u][b] = w_next2[u][b];
+        }
+      if (s + 2 < steps) load_w(w_next2, s + 2);
+      __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
+      if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
+      else cp_async_commit();
+      cp_async_wait<1>();  // step s's copies (this lane's) have landed
+      __syncwarp();        // ... and every other lane's
+      process(cur, s, s & 1);
     }
   }
 
+  // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
 #pragma unroll
   for (int m = 0; m < MT; ++m)
 #pragma unroll
-    for (int r = 0; r < kRows; ++r)
+    for (int r = 0; r < kLaneRows; ++r) {
+      acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], 1);
+      acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], 2);
+    }
+  if (c == 0) {
 #pragma unroll
-      for (int off = 16; off > 0; off >>= 1)
-        acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], off);
-
-  // Every lane now holds every sum; lane m stores token row m (static indices keep acc in
-  // registers).
+    for (int m = 0; m < MT; ++m)
 #pragma unroll
-  for (int m = 0; m < MT; ++m) {
-    if (lane != m || m >= m_valid) continue;
-    const int64_t row = m_base + m;
+      for (int r = 0; r < kLaneRows; ++r) s_red[warp][m][lane_row(g, r)] = acc[m][r];
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < MT * kRowsPerCta; i += kThreads) {
+    const int m = i / kRowsPerCta, row = i % kRowsPerCta;
+    if (m >= m_valid) continue;
+    float v = s_red[0][m][row];
+#pragma unroll
+    for (int w = 1; w < kW; ++w) v += s_red[w][m][row];  // warp order: deterministic
+    const int64_t n = n_cta + row;
     if (p.partial != nullptr) {
-      float* dst = p.partial + (static_cast<int64_t>(split) * p.m + row) * p.n + n0;
-      *reinterpret_cast<float4*>(dst) = make_float4(acc[m][0], acc[m][1], acc[m][2], acc[m][3]);
+      p.partial[(static_cast<int64_t>(split) * p.m + m_base + m) * p.n + n] = v;
     } else {
-      float v[kRows] = {acc[m][0], acc[m][1], acc[m][2], acc[m][3]};
-      if (kBias) {
-        float b4[kRows];
-        load4_as_float<T>(static_cast<const T*>(p.bias) + n0, b4);
-#pragma unroll
-        for (int r = 0; r < kRows; ++r) v[r] += b4[r];
-      }
-      uint2 out;
-      out.x = as_u32(Tr::from_float2(v[0], v[1]));
-      out.y = as_u32(Tr::from_float2(v[2], v[3]));
-      *reinterpret_cast<uint2*>(static_cast<T*>(p.c) + row * p.ldc + n0) = out;
+      if (kBias) v += load_as_float<T>(static_cast<const T*>(p.bias) + n);
+      static_cast<T*>(p.c)[(m_base + m) * p.ldc + n] = Tr::from_float(v);
     }
   }
 }
@@ -276,7 +403,7 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    gemv_kernel<T, MT, kZeros, kBias><<<grid, kThreads, 0, stream>>>(q);
+    gemv_kernel<T, MT, kZeros, kBias><<<grid, threads_for(MT), 0, stream>>>(q);
     const cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }
@@ -333,7 +460,7 @@ cudaError_t dispatch(const Params& p, int split_k, cudaStream_t stream) {
 }  // namespace w4a16
 
 // Config ids of the GEMV family (src/dispatch.rs chooses; kernels only run what they are told):
-//   0: CUDA-core kernel above (MT = M <= 8 rows per CTA); split-K through the workspace.
+//   0: CUDA-core kernel above (MT = min(M, 8) token rows per CTA); split-K through the workspace.
 //   1: tensor-core kernel (gemv_tc.cuh); split-K through the workspace.
 //   2: tensor-core kernel; split-K as one thread-block cluster (split <= 8), reduced through
 //      distributed shared memory: no workspace, one launch.
@@ -411,9 +538,11 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
     return run_tc(args, split_k, stream);
   }
   if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;
-  const int64_t total_chunks = args->k / kChunk;
-  // Splits own contiguous chunk ranges of ceil(chunks / split_k); trailing splits may be empty and
-  // then write zero partials, so any split_k <= 65535 is correct.
+  // Layout v2 tiles are 16 x 64 and a CTA covers 32 rows.
+  if (args->n % kRowsPerCta != 0 || args->k % kTileK != 0) return cudaErrorInvalidValue;
+  const int64_t k_tiles = args->k / kTileK;
+  // Splits own contiguous ranges of ceil(tiles / split_k) 64-k tiles; trailing splits may be empty
+  // and then write zero partials, so any split_k <= 65535 is correct.
   if (split_k > 1 &&
       (args->workspace == nullptr ||
        args->workspace_bytes < w4a16k_gemv_workspace_bytes(args->m, args->n, split_k))) {
@@ -434,7 +563,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   p.k = args->k;
   p.group_shift = w4a16::group_shift(args->group_size, args->k);
   if (p.group_shift < 0) return cudaErrorInvalidValue;
-  p.chunks_per_split = static_cast<int32_t>((total_chunks + split_k - 1) / split_k);
+  // Even, so that every split starts at a 128-k step boundary (group 128 pieces align with steps).
+  p.tiles_per_split = static_cast<int32_t>(((k_tiles + split_k - 1) / split_k + 1) & ~int64_t{1});
   p.n_block_base = 0;
   switch (args->dtype) {
     case W4A16K_FP16: return dispatch<half>(p, split_k, stream);
