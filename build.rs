@@ -107,7 +107,9 @@ fn generate_header(manifest: &Path, out: &Path) {
          /** Largest M of one w4a16_gemm call. */\n\
          #define W4A16_MAX_M (1 << 22)\n\
          /** Largest N or K. */\n\
-         #define W4A16_MAX_DIM (1 << 20)\n",
+         #define W4A16_MAX_DIM (1 << 20)\n\
+         /** Version of the packed weight layout w4a16_pack_weights* write (docs/LAYOUT.md). */\n\
+         #define W4A16_PACKED_LAYOUT_VERSION 2\n",
         env::var("CARGO_PKG_VERSION_MAJOR").unwrap(),
         env::var("CARGO_PKG_VERSION_MINOR").unwrap(),
         env::var("CARGO_PKG_VERSION_PATCH").unwrap(),

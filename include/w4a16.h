@@ -31,7 +31,7 @@
 /** Major version of this header: the library's soname is libw4a16.so.<major>. */
 #define W4A16_VERSION_MAJOR 0
 /** Minor version: additions only (docs/API.md, versioning policy; 0.x minors may break). */
-#define W4A16_VERSION_MINOR 1
+#define W4A16_VERSION_MINOR 2
 /** Patch version: fixes and speed, no change to declarations or the packed layout. */
 #define W4A16_VERSION_PATCH 0
 /** Encoded as w4a16_version() returns it: major * 10000 + minor * 100 + patch. */
@@ -45,6 +45,8 @@
 #define W4A16_MAX_M (1 << 22)
 /** Largest N or K. */
 #define W4A16_MAX_DIM (1 << 20)
+/** Version of the packed weight layout w4a16_pack_weights* write (docs/LAYOUT.md). */
+#define W4A16_PACKED_LAYOUT_VERSION 2
 
 
 /**
@@ -247,7 +249,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Version of the loaded library as major * 10000 + minor * 100 + patch (0.1.0 -> 100). Compare
+ * Version of the loaded library as major * 10000 + minor * 100 + patch (0.2.0 -> 200). Compare
  * with W4A16_VERSION (the header's) to detect a header/library mismatch; programs built against
  * major version X need a library of the same major version (docs/API.md, versioning policy).
  * Thread-safe; needs no GPU.
@@ -323,7 +325,7 @@ w4a16_status_t w4a16_create(int32_t device, w4a16_handle_t *handle);
 w4a16_status_t w4a16_destroy(w4a16_handle_t handle);
 
 /**
- * Size in bytes of the packed weights for `desc` (packed layout v1: N * K / 2), i.e. of the
+ * Size in bytes of the packed weights for `desc` (packed layout v2: N * K / 2), i.e. of the
  * buffers that w4a16_pack_weights and w4a16_pack_weights_host write (the plain layout has the
  * same size). `bytes` (out, not NULL).
  * Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, invalid desc). Host only; thread-safe.
@@ -366,7 +368,7 @@ w4a16_status_t w4a16_pack_weights_host(const w4a16_problem_desc_t *desc,
                                        size_t packed_bytes);
 
 /**
- * Inverse of w4a16_pack_weights_host: packed layout v1 -> plain [N, K/2] bytes, on the host.
+ * Inverse of w4a16_pack_weights_host: packed layout v2 -> plain [N, K/2] bytes, on the host.
  * `packed`: packed_bytes bytes; `plain_out`: plain_bytes bytes, not overlapping it; both at least
  * w4a16_packed_weight_bytes. Host memory, caller-owned.
  * Returns SUCCESS or INVALID_ARGUMENT (NULL pointer, buffer too small, invalid desc).

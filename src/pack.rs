@@ -12,6 +12,9 @@
 
 use crate::types::WeightDesc;
 
+/// Version of the packed layout written here and read by the kernels (W4A16_PACKED_LAYOUT_VERSION).
+pub const PACKED_LAYOUT_VERSION: u32 = 2;
+
 /// XOR mask turning a plain byte (two unsigned nibbles q) into two signed nibbles (q - 8).
 const SIGN_FLIP: u8 = 0x88;
 /// Rows and k of one packed tile, and its bytes.

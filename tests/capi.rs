@@ -288,6 +288,7 @@ fn header_limit_macros_match_the_library() {
         ("W4A16_LD_MULTIPLE", w4a16::engine::LD_MULTIPLE.to_string()),
         ("W4A16_MAX_M", format!("(1 << {})", w4a16::engine::MAX_M.trailing_zeros())),
         ("W4A16_MAX_DIM", format!("(1 << {})", w4a16::types::MAX_DIM.trailing_zeros())),
+        ("W4A16_PACKED_LAYOUT_VERSION", w4a16::pack::PACKED_LAYOUT_VERSION.to_string()),
     ] {
         let want = format!("#define {name} {value}");
         assert!(header.lines().any(|l| l == want), "header lacks `{want}`");
