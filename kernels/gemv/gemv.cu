@@ -21,6 +21,16 @@
 //     per-warp shared ring, permuted so that a lane's 16 values are contiguous (two conflict-free
 //     LDS.128): fewer instructions, no registers held, latency hidden one step ahead; only
 //     __syncwarp, never a CTA barrier, in the k loop.
+//   * dequantization (MT <= 4) skips fp16 entirely: the int4 -> fp16 -> fp32 route costs ~2.4
+//     instructions per weight (shift, lop3, hsub2 per pair, one HADD2.F32 per value), which made
+//     the kernel issue-bound (v1 ~546 SASS per 128 weights per lane, ~455 issue slots available
+//     per 2 KB of a warp's weights at H200 bandwidth). Instead one shift per nibble pair puts
+//     rows g / g+8's nibbles in mantissa bits 15..18 / 19..22 and one lop3 each makes the fp32
+//     v = 1 + q/2^p (p = 8 / 4; q = nibble ^ 8 folded into the lop3): 1.5 integer ops per weight.
+//     The "1" is removed once per group piece with the activation sum the zeros already needed:
+//     sum (q-8) x = 2^p sum(v x) - (2^p + 8) sum(x). Products stay exact (FFMA); the price is the
+//     fp32 rounding of sum(v x) (~|sum x| 2^-24 per add) amplified by 2^p <= 256 over <= 32 terms
+//     a lane sums per piece: ~1e-5 of the result, far below fp16/bf16 output rounding.
 //   * scales (and zeros) are applied per "group piece" (the half tiles of a step that share a
 //     group: splits start at even tiles, so group >= 128 is one piece per step, 64 one per tile,
 //     32 one per half tile); for MT <= 4 on fp32 partial sums (zeros through the activation sum),
@@ -193,6 +203,12 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
     }
   };
 
+  // kPartial weight values: 1 + q / 2^p as fp32 from a nibble in bits 15..18 (p = 8, rows g) or
+  // 19..22 (p = 4, rows g + 8); q = nibble ^ 8, the lop3 xor folds it in.
+  constexpr float kMul0 = 256.f, kMul1 = 16.f;
+  auto win0 = [](uint32_t t) { return __uint_as_float(lop3<0x6A>(t, 0x00078000u, 0x3F840000u)); };
+  auto win1 = [](uint32_t t) { return __uint_as_float(lop3<0x6A>(t, 0x00780000u, 0x3FC00000u)); };
+
   // One step: two tiles of both blocks against every token row, as four 32-k half tiles. A group
   // piece is a run of half tiles in one group (splits start at even tiles, so with group >= 128
   // a step is one piece, group 64 makes a piece per tile, group 32 one per half tile).
@@ -200,7 +216,7 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
     const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
     float s4[kLaneRows], z4[kLaneRows];
     float part[MT][kLaneRows];  // kPartial: unscaled sums of the current group piece
-    float asum[MT];             // kPartial && kZeros: activation sum of the piece
+    float asum[MT];             // kPartial: activation sum of the piece (lane's k only)
     auto reset = [&]() {
 #pragma unroll
       for (int m = 0; m < MT; ++m) {
@@ -211,12 +227,17 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
     };
     auto flush = [&]() {
 #pragma unroll
-      for (int m = 0; m < MT; ++m)
+      for (int m = 0; m < MT; ++m) {
+        // kPartial: part[m][r] = sum of v * x with v = 1 + q / 2^p (p = 8 for rows g, 4 for g+8),
+        // so sum (q - 8) x = 2^p part - (2^p + 8) asum.
+        const float off0 = -(kMul0 + 8.f) * asum[m], off1 = -(kMul1 + 8.f) * asum[m];
 #pragma unroll
         for (int r = 0; r < kLaneRows; ++r) {
-          acc[m][r] = fmaf(part[m][r], s4[r], acc[m][r]);
+          const float v = fmaf(part[m][r], r & 1 ? kMul1 : kMul0, r & 1 ? off1 : off0);
+          acc[m][r] = fmaf(v, s4[r], acc[m][r]);
           if (kZeros) acc[m][r] = fmaf(asum[m], z4[r], acc[m][r]);
         }
+      }
     };
     load_sz(k_step, s4, z4);
     if (kPartial) reset();
@@ -262,6 +283,16 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
         for (int b = 0; b < kBlocks; ++b) {
           const uint4& v = cur[u][b];
           const uint32_t word = j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
+          if (kPartial) {
+            // Nibbles (2i, 2i+1) = rows (g, g+8) at one k; shifted by 15 - 8i they sit in bits
+            // 15..18 and 19..22, and one lop3 each makes the fp32 1 + q/256 (row g) or 1 + q/16.
+            const uint32_t t0 = word << 15, t1 = word << 7, t2 = word >> 1, t3 = word >> 9;
+            float* r0 = wf[2 * b];
+            float* r1 = wf[2 * b + 1];
+            r0[0] = win0(t0); r0[1] = win0(t2); r0[2] = win0(t1); r0[3] = win0(t3);
+            r1[0] = win1(t0); r1[1] = win1(t2); r1[2] = win1(t1); r1[3] = win1(t3);
+            continue;
+          }
           T2 pr[4];
           int4x8_to_pairs<T>(word, pr);
           const float2 f0 = Tr::to_float2(pr[0]), f1 = Tr::to_float2(pr[1]);
@@ -285,7 +316,7 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
           const float2 xa = Tr::to_float2(as_pair<T2>(pa));
           const float2 xc = Tr::to_float2(as_pair<T2>(pc));
           const float af[4] = {xa.x, xa.y, xc.x, xc.y};
-          if (kPartial && kZeros) asum[m] += (af[0] + af[1]) + (af[2] + af[3]);
+          if (kPartial) asum[m] += (af[0] + af[1]) + (af[2] + af[3]);
 #pragma unroll
           for (int r = 0; r < kLaneRows; ++r)
 #pragma unroll
