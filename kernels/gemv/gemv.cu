@@ -330,30 +330,31 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
     if (kPartial) flush();
   };
 
-  // Weights of the two steps after the one being consumed stay in flight (2 x 4 x 16 B/lane),
-  // shifted through two buffers; activations one step ahead in the shared ring (slot s & 1).
+  // Weights of the two steps after the one being consumed stay in flight (2 x 4 x 16 B/lane) in a
+  // 3-buffer ring unrolled by 3 (shifting buffers cost 32 moves per step); activations one step
+  // ahead in the shared ring (slot s & 1).
   {
-    uint4 w_next[kStepTiles][kBlocks], w_next2[kStepTiles][kBlocks];
-    load_w(w_next, 0);
-    load_w(w_next2, 1);
+    uint4 wb[3][kStepTiles][kBlocks];
+    load_w(wb[0], 0);
+    load_w(wb[1], 1);
     if (steps > 0) copy_a(0, 0);
-#pragma unroll 1
-    for (int s = 0; s < steps; ++s) {
-      uint4 cur[kStepTiles][kBlocks];
-#pragma unroll
-      for (int u = 0; u < kStepTiles; ++u)
-#pragma unroll
-        for (int b = 0; b < kBlocks; ++b) {
-          cur[u][b] = w_next[u][b];
-          w_next[u][b] = w_next2[u][b];
-        }
-      if (s + 2 < steps) load_w(w_next2, s + 2);
+    auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
+                        uint4 (&next2)[kStepTiles][kBlocks]) {
+      if (s + 2 < steps) load_w(next2, s + 2);
       __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
       if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
       else cp_async_commit();
       cp_async_wait<1>();  // step s's copies (this lane's) have landed
       __syncwarp();        // ... and every other lane's
       process(cur, s, s & 1);
+    };
+#pragma unroll 1
+    for (int s = 0; s < steps; s += 3) {
+      one_step(s, wb[0], wb[2]);
+      if (s + 1 >= steps) break;
+      one_step(s + 1, wb[1], wb[0]);
+      if (s + 2 >= steps) break;
+      one_step(s + 2, wb[2], wb[1]);
     }
   }
 
