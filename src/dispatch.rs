@@ -313,9 +313,10 @@ impl Choice {
     }
 
     /// Human-readable configuration name (stable enough for logs and the tuning cache; < 64 bytes).
+    /// The vN after the family is the kernel generation: v2 = the kernels of packed layout v2.
     pub fn config_name(&self) -> String {
         match self.path {
-            Path::Gemv => format!("gemv.v1.cfg{}.splitk{}", self.config, self.split_k),
+            Path::Gemv => format!("gemv.v2.cfg{}.splitk{}", self.config, self.split_k),
             Path::TensorCore if self.is_sm90() => match sm90_config_info(self.config) {
                 Some(c) => {
                     let sched = match c.schedule {
@@ -325,13 +326,13 @@ impl Choice {
                     };
                     let split = if self.split_k > 1 { format!(".splitk{}", self.split_k) } else { String::new() };
                     format!(
-                        "sm90.v1.cfg{}.{sched}{}x{}.c{}x{}{split}",
+                        "sm90.v2.cfg{}.{sched}{}x{}.c{}x{}{split}",
                         self.config, c.tile_w, c.tile_t, c.cluster_w, c.cluster_t
                     )
                 }
-                None => format!("sm90.v1.cfg{}(unknown)", self.config),
+                None => format!("sm90.v2.cfg{}(unknown)", self.config),
             },
-            Path::TensorCore => format!("mma_sync.v0.cfg{}", self.config),
+            Path::TensorCore => format!("mma_sync.v1.cfg{}", self.config),
         }
     }
 

@@ -84,10 +84,12 @@ struct Gemm {
   // Packed layout v2 as a cute layout of the int4 [N, K] operand: the 16-row x 64-k atom (rows
   // (g, h) -> offsets 128g + h, k (odd, c, e, j) -> 4odd + 32c + 2e + 8j in int4 elements), tiles
   // K-first (Step<_2,_1,_3>). A layout type instead of a stride tag tells the collective builder
-  // the operand is reordered.
+  // the operand is reordered. 64-bit extents: the strides are products of them, and the batch
+  // stride (N*K elements) passes 2^31 for N*K > 2^31 (e.g. 57344^2), which TMA then rejects.
   using LayoutAtomW = Layout<Shape<Shape<_8, _2>, Shape<_2, _4, _2, _4>>,
                              Stride<Stride<_128, _1>, Stride<_4, _32, _2, _8>>>;
-  using LayoutW = decltype(tile_to_shape(LayoutAtomW{}, Shape<int, int, int>{}, Step<_2, _1, _3>{}));
+  using LayoutW =
+      decltype(tile_to_shape(LayoutAtomW{}, Shape<int64_t, int64_t, int64_t>{}, Step<_2, _1, _3>{}));
   using LayoutAct = cutlass::layout::ColumnMajor; // transposed problem's B: [K, M] = A[M][lda]
   using LayoutD = cutlass::layout::ColumnMajor;   // D^T [N, M], N contiguous = C[M][ldc]
   static constexpr int kAlignW = 32;              // int4 elements per 16 bytes
@@ -130,7 +132,7 @@ struct Gemm {
 
     typename CollectiveMainloop::Arguments mainloop{};
     mainloop.ptr_A = reinterpret_cast<const cutlass::int4b_t*>(a.packed_w);
-    mainloop.dA = tile_to_shape(LayoutAtomW{}, make_shape(n, k, 1), Step<_2, _1, _3>{});
+    mainloop.dA = tile_to_shape(LayoutAtomW{}, make_shape(a.n, a.k, int64_t{1}), Step<_2, _1, _3>{});
     mainloop.ptr_B = reinterpret_cast<const T*>(a.a);
     mainloop.dB = s_a;
     mainloop.ptr_S = reinterpret_cast<const T*>(a.scales);
