@@ -20,14 +20,8 @@
 
 #include <cuda_runtime.h>
 
-#define CK(x)                                                                                  \
-  do {                                                                                         \
-    cudaError_t e_ = (x);                                                                      \
-    if (e_ != cudaSuccess) {                                                                   \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                            \
-    }                                                                                          \
-  } while (0)
+#include "check.cuh"
+
 
 __device__ __forceinline__ uint4 ldg_stream(const void* p) {
   uint4 v;

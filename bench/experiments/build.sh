@@ -10,7 +10,7 @@ cutlass=${W4A16_CUTLASS_DIR:-$root/.toolchain/cutlass-src}
 mkdir -p "$out"
 nv=("$cuda/bin/nvcc" -O3 -std=c++17 -gencode arch=compute_90a,code=sm_90a -DNDEBUG
     --expt-relaxed-constexpr -Xptxas=-v -Xptxas=-warn-spills)
-inc=(-isystem "$cutlass/include" -isystem "$cutlass/tools/util/include")
+inc=(-I"$root/kernels" -isystem "$cutlass/include" -isystem "$cutlass/tools/util/include")
 # CUTLASS's tools/util (reorder_tensor) includes curand_kernel.h, which the bootstrapped toolkit
 # lacks: CURAND_INCLUDE names a folder holding it (e.g. the include/ of an nvidia-curand wheel).
 if [ -n "${CURAND_INCLUDE:-}" ]; then inc+=(-isystem "$CURAND_INCLUDE"); fi

@@ -24,6 +24,8 @@
 
 #include <cuda_runtime.h>
 
+#include "check.cuh"
+
 #include "cutlass/cutlass.h"
 #include "cute/tensor.hpp"
 #include "cutlass/epilogue/collective/collective_builder.hpp"
@@ -34,17 +36,10 @@
 #include "cutlass/gemm/kernel/tile_scheduler.hpp"
 #include "cutlass/util/mixed_dtype_utils.hpp"
 #include "cutlass/util/packed_stride.hpp"
+#include "sm90/sm90_gemm.cuh"
 
 using namespace cute;
 
-#define CK(x)                                                                                  \
-  do {                                                                                         \
-    cudaError_t e_ = (x);                                                                      \
-    if (e_ != cudaSuccess) {                                                                   \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                            \
-    }                                                                                          \
-  } while (0)
 
 using T = cutlass::half_t;
 using Q = cutlass::int4b_t;
@@ -76,18 +71,9 @@ template <> struct WLayout<kR4K> {
   }
 };
 
-struct Coop {
-  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-  using Epilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
-  using Scheduler = cutlass::gemm::PersistentScheduler;
-  static constexpr bool kStreamK = false;
-};
-struct CoopSK {
-  using Kernel = cutlass::gemm::KernelTmaWarpSpecializedCooperative;
-  using Epilogue = cutlass::epilogue::TmaWarpSpecializedCooperative;
-  using Scheduler = cutlass::gemm::StreamKScheduler;
-  static constexpr bool kStreamK = true;
-};
+// The schedules of the library's SM90 family (kernels/sm90/sm90_gemm.cuh).
+using w4a16::sm90::Coop;
+using w4a16::sm90::CoopSK;
 
 struct Problem {
   int n, k, m;
