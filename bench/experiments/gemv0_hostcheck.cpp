@@ -76,7 +76,7 @@ int run(long N,long K,int split_k,long gsz,int W,std::mt19937&rng){
 
 int main(){std::mt19937 rng(1); long shapes[][2]={{64,64},{128,192},{320,1088},{64,4160},{32,64},{96,320},{64,1600}};
  int fails=0,cases=0;
- for(auto&sh:shapes)for(int sk:{1,2,3,5})for(long g:{32L,64L,128L,-1L})for(int W:{8,6}){long N=sh[0],K=sh[1]; long gs=g<0?K:g; if(K%gs)continue;
+ for(auto&sh:shapes)for(int sk:{1,2,3,5})for(long g:{32L,64L,128L,-1L})for(int W:{8,6,16,12}){long N=sh[0],K=sh[1]; long gs=g<0?K:g; if(K%gs)continue;
    cases++; int r=run(N,K,sk,gs,W,rng); if(r){fails++;printf("FAIL N=%ld K=%ld split=%d g=%ld W=%d\n",N,K,sk,gs,W);}}
  printf("clean: %d cases, %d failures\n",cases,fails);
  for(BUG=1;BUG<=6;++BUG){int caught=0,tot=0; for(auto&sh:shapes)for(int sk:{1,3})for(long g:{32L,128L}){long N=sh[0],K=sh[1]; if(K%g)continue; tot++; caught+=run(N,K,sk,g,8,rng);} printf("bug %d caught in %d/%d cases\n",BUG,caught,tot);}

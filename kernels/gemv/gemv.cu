@@ -11,7 +11,8 @@
 //     rows), and small-N shapes fill the card only through warps (the dispatch heuristic and the
 //     tuned tables count N/16 CTAs of v1). So the CTA's K range is split between its warps:
 //     8 warps (MT = 1) keep v1's warp count and 16 warps/SM exactly; MT >= 2 needs ~168 registers,
-//     where 6 warps at 2 CTAs/SM keep v1's 12 warps/SM. Warp w takes 128-k steps (two tiles of each
+//     where 6 warps at 2 CTAs/SM keep v1's 12 warps/SM. Grids of <= 1 CTA per SM run 16 / 12
+//     warps per CTA instead (max_warps_for), so small N still fills every SM's warp slots. Warp w takes 128-k steps (two tiles of each
 //     block) w, w+W, w+2W, ...: at any time the CTA's warps read adjacent 1-KB pieces of each
 //     block (long DRAM bursts, which measured faster than row-scattered pieces in bench/NOTES.md).
 //   * the next two steps' weights (2 x 4 x 16 B per lane, as v1) stay in flight in registers.
@@ -63,8 +64,15 @@ constexpr int kPartialMaxMT = 4;           // largest MT that scales per group p
 // Warps per CTA and CTAs per SM for __launch_bounds__ (explicit register budgets: 128 registers
 // for MT == 1, 168 above, as layout v1's kernel; ptxas' own heuristic spilled in the k loop).
 constexpr int warps_for(int mt) { return mt == 1 ? 8 : 6; }
-constexpr int threads_for(int mt) { return 32 * warps_for(mt); }
-constexpr int gemv_min_ctas(int /*mt*/) { return 2; }
+// Grids of at most one CTA per SM (N <= 4096 at split 1 on 132 SMs: 128 CTAs) would leave half of
+// an SM's warp slots empty, i.e. half the bytes in flight and half the latency hiding of an
+// issue-bound loop; such launches run max_warps_for(MT) warps per CTA instead (16 at MT = 1, 12 at
+// MT = 2..4, the same register budget per thread), the warp count is a launch-time choice
+// (blockDim.x / 32). MT > 4 keeps 6 (the activation ring would pass 48 KB of static shared memory).
+constexpr int max_warps_for(int mt) { return mt == 1 ? 16 : mt <= kPartialMaxMT ? 12 : 6; }
+constexpr int max_threads_for(int mt) { return 32 * max_warps_for(mt); }
+// Register budget = 65536 / (max threads x min CTAs): 128 at MT = 1, 168 above (unchanged).
+constexpr int gemv_min_ctas(int mt) { return max_warps_for(mt) == warps_for(mt) ? 2 : 1; }
 
 struct Params {
   const void* a;
@@ -112,13 +120,13 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
-// hit L2), y = N / kRowsPerCta, z = split_k. Block: threads_for(MT).
+// hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT) or max_warps_for(MT)).
 template <typename T, int MT, bool kZeros, bool kBias>
-__global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kernel(const Params p) {
+__global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
-  constexpr int kW = warps_for(MT);
-  constexpr int kThreads = 32 * kW;
+  constexpr int kMaxW = max_warps_for(MT);
+  const int kW = static_cast<int>(blockDim.x >> 5);  // warps_for(MT) or kMaxW
   // Few rows: scale once per group piece on fp32 partial sums (zeros through the activation sum),
   // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
   // partials and so keeps the register file in bounds.
@@ -127,8 +135,8 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
   // Per-warp activation ring: [slot][tile of the step][token][32 words]; word 8c + t of a
   // (tile, token) is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words 8c..8c+7:
   // t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j (layout.cuh).
-  __shared__ __align__(16) uint32_t s_act[kW][2][kStepTiles][MT][32];
-  __shared__ float s_red[kW][MT][kRowsPerCta];
+  __shared__ __align__(16) uint32_t s_act[kMaxW][2][kStepTiles][MT][32];
+  __shared__ float s_red[kMaxW][MT][kRowsPerCta];
 
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
@@ -373,7 +381,7 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
       for (int r = 0; r < kLaneRows; ++r) s_red[warp][m][lane_row(g, r)] = acc[m][r];
   }
   __syncthreads();
-  for (int i = threadIdx.x; i < MT * kRowsPerCta; i += kThreads) {
+  for (int i = threadIdx.x; i < MT * kRowsPerCta; i += blockDim.x) {
     const int m = i / kRowsPerCta, row = i % kRowsPerCta;
     if (m >= m_valid) continue;
     float v = s_red[0][m][row];
@@ -427,6 +435,14 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
+  // At most one CTA per SM: the large CTA (see max_warps_for).
+  int device = 0, sms = 0;
+  cudaError_t qerr = cudaGetDevice(&device);
+  if (qerr == cudaSuccess)
+    qerr = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  if (qerr != cudaSuccess) return qerr;
+  const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
+  const int threads = 32 * (wide ? max_warps_for(MT) : warps_for(MT));
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
   for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
@@ -435,7 +451,7 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    gemv_kernel<T, MT, kZeros, kBias><<<grid, threads_for(MT), 0, stream>>>(q);
+    gemv_kernel<T, MT, kZeros, kBias><<<grid, threads, 0, stream>>>(q);
     const cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }
