@@ -43,6 +43,7 @@
 // Split-K (deterministic): split s covers a contiguous range of 64-k tiles and writes fp32 partials
 // to workspace [split_k, M, N]; a second kernel sums the splits in order, adds bias and rounds.
 #include <algorithm>
+#include <type_traits>
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
@@ -151,12 +152,11 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
   const int n_pairs = (n_tiles + 1) / 2;                           // steps of the whole CTA
   const int steps = warp < n_pairs ? (n_pairs - warp + kW - 1) / kW : 0;
 
-  // Lane's slot in tile t_begin of each block; a block's tiles are 512 B apart.
-  const uint8_t* w_blk[kBlocks];
-#pragma unroll
-  for (int b = 0; b < kBlocks; ++b)
-    w_blk[b] = p.w + (static_cast<int64_t>(n_cta / 16 + b) * k_tiles + t_begin) * kTileBytes +
-               16 * lane;
+  // Lane's slot in tile t_begin of block 0; block 1 is blk_bytes further, a block's tiles are
+  // 512 B apart (the two tiles of a step: one base address + immediate offsets).
+  const int64_t blk_bytes = static_cast<int64_t>(k_tiles) * kTileBytes;
+  const uint8_t* w_lane =
+      p.w + (static_cast<int64_t>(n_cta / 16) * k_tiles + t_begin) * kTileBytes + 16 * lane;
   // Lane's copy source: the pair x[64 t_begin + 2 lane], +1 of token row m_base (row m is lda
   // further; one pointer, not MT, keeps registers free at MT = 8).
   const T* a_src = static_cast<const T*>(p.a) + m_base * p.lda +
@@ -169,28 +169,30 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
   // Tile (relative to t_begin) u of step s of this warp.
   auto step_tile = [&](int s, int u) { return 2 * (warp + kW * s) + u; };
 
-  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s) {
-#pragma unroll
-    for (int u = 0; u < kStepTiles; ++u) {
-      const int t = step_tile(s, u);
-#pragma unroll
-      for (int b = 0; b < kBlocks; ++b)
-        buf[u][b] = t < n_tiles ? ldg_stream_128(w_blk[b] + static_cast<int64_t>(t) * kTileBytes)
-                                : make_uint4(0u, 0u, 0u, 0u);
-    }
+  // Weights of step s. A step's first tile is in range whenever the step exists (s < steps:
+  // in_range), its second only if the split does not end in a lone tile; out of range -> zeros.
+  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s, bool in_range) {
+    const int t = step_tile(s, 0);
+    const bool ok0 = in_range || t < n_tiles, ok1 = t + 1 < n_tiles;
+    const uint8_t* q0 = w_lane + static_cast<int64_t>(t) * kTileBytes;
+    const uint8_t* q1 = q0 + blk_bytes;
+    const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+    buf[0][0] = ok0 ? ldg_stream_128(q0) : zero;
+    buf[0][1] = ok0 ? ldg_stream_128(q1) : zero;
+    buf[1][0] = ok1 ? ldg_stream_128(q0 + kTileBytes) : zero;
+    buf[1][1] = ok1 ? ldg_stream_128(q1 + kTileBytes) : zero;
   };
-  // Activations of step s into ring slot `slot`; a lone last tile is zero-filled (its weights are
-  // zero too), so the math needs no tail branch.
+  // Activations of step s (s < steps) into ring slot `slot`; a lone last tile is zero-filled (its
+  // weights are zero too), so the math needs no tail branch.
   auto copy_a = [&](int s, int slot) {
+    const int t = step_tile(s, 0);
+    const bool ok1 = t + 1 < n_tiles;
 #pragma unroll
-    for (int u = 0; u < kStepTiles; ++u) {
-      const int t = step_tile(s, u);
-      const bool ok = t < n_tiles;
-#pragma unroll
-      for (int m = 0; m < MT; ++m) {
-        const T* src = a_src + min(m, m_valid - 1) * p.lda + (ok ? t * kTileK : 0);
-        cp_async_4(copy_dst + 4 * 32 * (m + MT * (u + kStepTiles * slot)), src, ok ? 4u : 0u);
-      }
+    for (int m = 0; m < MT; ++m) {
+      const T* src = a_src + min(m, m_valid - 1) * p.lda + static_cast<int64_t>(t) * kTileK;
+      cp_async_4(copy_dst + 4 * 32 * (m + MT * (0 + kStepTiles * slot)), src, 4u);
+      cp_async_4(copy_dst + 4 * 32 * (m + MT * (1 + kStepTiles * slot)), ok1 ? src + kTileK : src,
+                 ok1 ? 4u : 0u);
     }
     cp_async_commit();
   };
@@ -220,7 +222,10 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
   // One step: two tiles of both blocks against every token row, as four 32-k half tiles. A group
   // piece is a run of half tiles in one group (splits start at even tiles, so with group >= 128
   // a step is one piece, group 64 makes a piece per tile, group 32 one per half tile).
-  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot) {
+  // kOnePiece (group >= 128, or group = K): a step never crosses a group (splits start at even
+  // tiles), so the per-half-tile group checks disappear.
+  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto one_piece) {
+    constexpr bool kOnePiece = decltype(one_piece)::value;
     const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
     float s4[kLaneRows], z4[kLaneRows];
     float part[MT][kLaneRows];  // kPartial: unscaled sums of the current group piece
@@ -252,7 +257,7 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
 #pragma unroll
     for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
       const int u = q >> 1, h = q & 1;
-      if (q > 0 &&
+      if (!kOnePiece && q > 0 &&
           ((k_step + 32 * q) >> p.group_shift) != ((k_step + 32 * (q - 1)) >> p.group_shift)) {
         if (kPartial) {
           flush();
@@ -343,27 +348,31 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
   // ahead in the shared ring (slot s & 1).
   {
     uint4 wb[3][kStepTiles][kBlocks];
-    load_w(wb[0], 0);
-    load_w(wb[1], 1);
+    load_w(wb[0], 0, false);
+    load_w(wb[1], 1, false);
     if (steps > 0) copy_a(0, 0);
-    auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
-                        uint4 (&next2)[kStepTiles][kBlocks]) {
-      if (s + 2 < steps) load_w(next2, s + 2);
-      __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
-      if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
-      else cp_async_commit();
-      cp_async_wait<1>();  // step s's copies (this lane's) have landed
-      __syncwarp();        // ... and every other lane's
-      process(cur, s, s & 1);
-    };
+    auto k_loop = [&](auto one_piece) {
+      auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
+                          uint4 (&next2)[kStepTiles][kBlocks]) {
+        if (s + 2 < steps) load_w(next2, s + 2, true);
+        __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
+        if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
+        else cp_async_commit();
+        cp_async_wait<1>();  // step s's copies (this lane's) have landed
+        __syncwarp();        // ... and every other lane's
+        process(cur, s, s & 1, one_piece);
+      };
 #pragma unroll 1
-    for (int s = 0; s < steps; s += 3) {
-      one_step(s, wb[0], wb[2]);
-      if (s + 1 >= steps) break;
-      one_step(s + 1, wb[1], wb[0]);
-      if (s + 2 >= steps) break;
-      one_step(s + 2, wb[2], wb[1]);
-    }
+      for (int s = 0; s < steps; s += 3) {
+        one_step(s, wb[0], wb[2]);
+        if (s + 1 >= steps) break;
+        one_step(s + 1, wb[1], wb[0]);
+        if (s + 2 >= steps) break;
+        one_step(s + 2, wb[2], wb[1]);
+      }
+    };
+    if (p.group_shift >= 7) k_loop(std::true_type{});
+    else k_loop(std::false_type{});
   }
 
   // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
