@@ -11,7 +11,8 @@
 //     rows), and small-N shapes fill the card only through warps (the dispatch heuristic and the
 //     tuned tables count N/16 CTAs of v1). So the CTA's K range is split between its warps:
 //     8 warps (MT = 1) keep v1's warp count and 16 warps/SM exactly; MT >= 2 needs ~168 registers,
-//     where 6 warps at 2 CTAs/SM keep v1's 12 warps/SM. Warp w takes 128-k steps (two tiles of each
+//     where 6 warps at 2 CTAs/SM keep v1's 12 warps/SM. Grids of <= 1 CTA per SM run 16 / 12
+//     warps per CTA instead (max_warps_for), so small N still fills every SM's warp slots. Warp w takes 128-k steps (two tiles of each
 //     block) w, w+W, w+2W, ...: at any time the CTA's warps read adjacent 1-KB pieces of each
 //     block (long DRAM bursts, which measured faster than row-scattered pieces in bench/NOTES.md).
 //   * the next two steps' weights (2 x 4 x 16 B per lane, as v1) stay in flight in registers.
@@ -42,6 +43,7 @@
 // Split-K (deterministic): split s covers a contiguous range of 64-k tiles and writes fp32 partials
 // to workspace [split_k, M, N]; a second kernel sums the splits in order, adds bias and rounds.
 #include <algorithm>
+#include <type_traits>
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
@@ -63,8 +65,15 @@ constexpr int kPartialMaxMT = 4;           // largest MT that scales per group p
 // Warps per CTA and CTAs per SM for __launch_bounds__ (explicit register budgets: 128 registers
 // for MT == 1, 168 above, as layout v1's kernel; ptxas' own heuristic spilled in the k loop).
 constexpr int warps_for(int mt) { return mt == 1 ? 8 : 6; }
-constexpr int threads_for(int mt) { return 32 * warps_for(mt); }
-constexpr int gemv_min_ctas(int /*mt*/) { return 2; }
+// Grids of at most one CTA per SM (N <= 4096 at split 1 on 132 SMs: 128 CTAs) would leave half of
+// an SM's warp slots empty, i.e. half the bytes in flight and half the latency hiding of an
+// issue-bound loop; such launches run max_warps_for(MT) warps per CTA instead (16 at MT = 1, 12 at
+// MT = 2..4, the same register budget per thread), the warp count is a launch-time choice
+// (blockDim.x / 32). MT > 4 keeps 6 (the activation ring would pass 48 KB of static shared memory).
+constexpr int max_warps_for(int mt) { return mt == 1 ? 16 : mt <= kPartialMaxMT ? 12 : 6; }
+constexpr int max_threads_for(int mt) { return 32 * max_warps_for(mt); }
+// Register budget = 65536 / (max threads x min CTAs): 128 at MT = 1, 168 above (unchanged).
+constexpr int gemv_min_ctas(int mt) { return max_warps_for(mt) == warps_for(mt) ? 2 : 1; }
 
 struct Params {
   const void* a;
@@ -112,13 +121,13 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
-// hit L2), y = N / kRowsPerCta, z = split_k. Block: threads_for(MT).
+// hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT) or max_warps_for(MT)).
 template <typename T, int MT, bool kZeros, bool kBias>
-__global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kernel(const Params p) {
+__global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
-  constexpr int kW = warps_for(MT);
-  constexpr int kThreads = 32 * kW;
+  constexpr int kMaxW = max_warps_for(MT);
+  const int kW = static_cast<int>(blockDim.x >> 5);  // warps_for(MT) or kMaxW
   // Few rows: scale once per group piece on fp32 partial sums (zeros through the activation sum),
   // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
   // partials and so keeps the register file in bounds.
@@ -127,8 +136,8 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
   // Per-warp activation ring: [slot][tile of the step][token][32 words]; word 8c + t of a
   // (tile, token) is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words 8c..8c+7:
   // t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j (layout.cuh).
-  __shared__ __align__(16) uint32_t s_act[kW][2][kStepTiles][MT][32];
-  __shared__ float s_red[kW][MT][kRowsPerCta];
+  __shared__ __align__(16) uint32_t s_act[kMaxW][2][kStepTiles][MT][32];
+  __shared__ float s_red[kMaxW][MT][kRowsPerCta];
 
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
@@ -143,12 +152,11 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
   const int n_pairs = (n_tiles + 1) / 2;                           // steps of the whole CTA
   const int steps = warp < n_pairs ? (n_pairs - warp + kW - 1) / kW : 0;
 
-  // Lane's slot in tile t_begin of each block; a block's tiles are 512 B apart.
-  const uint8_t* w_blk[kBlocks];
-#pragma unroll
-  for (int b = 0; b < kBlocks; ++b)
-    w_blk[b] = p.w + (static_cast<int64_t>(n_cta / 16 + b) * k_tiles + t_begin) * kTileBytes +
-               16 * lane;
+  // Lane's slot in tile t_begin of block 0; block 1 is blk_bytes further, a block's tiles are
+  // 512 B apart (the two tiles of a step: one base address + immediate offsets).
+  const int64_t blk_bytes = static_cast<int64_t>(k_tiles) * kTileBytes;
+  const uint8_t* w_lane =
+      p.w + (static_cast<int64_t>(n_cta / 16) * k_tiles + t_begin) * kTileBytes + 16 * lane;
   // Lane's copy source: the pair x[64 t_begin + 2 lane], +1 of token row m_base (row m is lda
   // further; one pointer, not MT, keeps registers free at MT = 8).
   const T* a_src = static_cast<const T*>(p.a) + m_base * p.lda +
@@ -161,28 +169,30 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
   // Tile (relative to t_begin) u of step s of this warp.
   auto step_tile = [&](int s, int u) { return 2 * (warp + kW * s) + u; };
 
-  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s) {
-#pragma unroll
-    for (int u = 0; u < kStepTiles; ++u) {
-      const int t = step_tile(s, u);
-#pragma unroll
-      for (int b = 0; b < kBlocks; ++b)
-        buf[u][b] = t < n_tiles ? ldg_stream_128(w_blk[b] + static_cast<int64_t>(t) * kTileBytes)
-                                : make_uint4(0u, 0u, 0u, 0u);
-    }
+  // Weights of step s. A step's first tile is in range whenever the step exists (s < steps:
+  // in_range), its second only if the split does not end in a lone tile; out of range -> zeros.
+  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s, bool in_range) {
+    const int t = step_tile(s, 0);
+    const bool ok0 = in_range || t < n_tiles, ok1 = t + 1 < n_tiles;
+    const uint8_t* q0 = w_lane + static_cast<int64_t>(t) * kTileBytes;
+    const uint8_t* q1 = q0 + blk_bytes;
+    const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+    buf[0][0] = ok0 ? ldg_stream_128(q0) : zero;
+    buf[0][1] = ok0 ? ldg_stream_128(q1) : zero;
+    buf[1][0] = ok1 ? ldg_stream_128(q0 + kTileBytes) : zero;
+    buf[1][1] = ok1 ? ldg_stream_128(q1 + kTileBytes) : zero;
   };
-  // Activations of step s into ring slot `slot`; a lone last tile is zero-filled (its weights are
-  // zero too), so the math needs no tail branch.
+  // Activations of step s (s < steps) into ring slot `slot`; a lone last tile is zero-filled (its
+  // weights are zero too), so the math needs no tail branch.
   auto copy_a = [&](int s, int slot) {
+    const int t = step_tile(s, 0);
+    const bool ok1 = t + 1 < n_tiles;
 #pragma unroll
-    for (int u = 0; u < kStepTiles; ++u) {
-      const int t = step_tile(s, u);
-      const bool ok = t < n_tiles;
-#pragma unroll
-      for (int m = 0; m < MT; ++m) {
-        const T* src = a_src + min(m, m_valid - 1) * p.lda + (ok ? t * kTileK : 0);
-        cp_async_4(copy_dst + 4 * 32 * (m + MT * (u + kStepTiles * slot)), src, ok ? 4u : 0u);
-      }
+    for (int m = 0; m < MT; ++m) {
+      const T* src = a_src + min(m, m_valid - 1) * p.lda + static_cast<int64_t>(t) * kTileK;
+      cp_async_4(copy_dst + 4 * 32 * (m + MT * (0 + kStepTiles * slot)), src, 4u);
+      cp_async_4(copy_dst + 4 * 32 * (m + MT * (1 + kStepTiles * slot)), ok1 ? src + kTileK : src,
+                 ok1 ? 4u : 0u);
     }
     cp_async_commit();
   };
@@ -212,7 +222,10 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
   // One step: two tiles of both blocks against every token row, as four 32-k half tiles. A group
   // piece is a run of half tiles in one group (splits start at even tiles, so with group >= 128
   // a step is one piece, group 64 makes a piece per tile, group 32 one per half tile).
-  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot) {
+  // kOnePiece (group >= 128, or group = K): a step never crosses a group (splits start at even
+  // tiles), so the per-half-tile group checks disappear.
+  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto one_piece) {
+    constexpr bool kOnePiece = decltype(one_piece)::value;
     const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
     float s4[kLaneRows], z4[kLaneRows];
     float part[MT][kLaneRows];  // kPartial: unscaled sums of the current group piece
@@ -244,7 +257,7 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
 #pragma unroll
     for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
       const int u = q >> 1, h = q & 1;
-      if (q > 0 &&
+      if (!kOnePiece && q > 0 &&
           ((k_step + 32 * q) >> p.group_shift) != ((k_step + 32 * (q - 1)) >> p.group_shift)) {
         if (kPartial) {
           flush();
@@ -335,27 +348,31 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
   // ahead in the shared ring (slot s & 1).
   {
     uint4 wb[3][kStepTiles][kBlocks];
-    load_w(wb[0], 0);
-    load_w(wb[1], 1);
+    load_w(wb[0], 0, false);
+    load_w(wb[1], 1, false);
     if (steps > 0) copy_a(0, 0);
-    auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
-                        uint4 (&next2)[kStepTiles][kBlocks]) {
-      if (s + 2 < steps) load_w(next2, s + 2);
-      __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
-      if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
-      else cp_async_commit();
-      cp_async_wait<1>();  // step s's copies (this lane's) have landed
-      __syncwarp();        // ... and every other lane's
-      process(cur, s, s & 1);
-    };
+    auto k_loop = [&](auto one_piece) {
+      auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
+                          uint4 (&next2)[kStepTiles][kBlocks]) {
+        if (s + 2 < steps) load_w(next2, s + 2, true);
+        __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
+        if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
+        else cp_async_commit();
+        cp_async_wait<1>();  // step s's copies (this lane's) have landed
+        __syncwarp();        // ... and every other lane's
+        process(cur, s, s & 1, one_piece);
+      };
 #pragma unroll 1
-    for (int s = 0; s < steps; s += 3) {
-      one_step(s, wb[0], wb[2]);
-      if (s + 1 >= steps) break;
-      one_step(s + 1, wb[1], wb[0]);
-      if (s + 2 >= steps) break;
-      one_step(s + 2, wb[2], wb[1]);
-    }
+      for (int s = 0; s < steps; s += 3) {
+        one_step(s, wb[0], wb[2]);
+        if (s + 1 >= steps) break;
+        one_step(s + 1, wb[1], wb[0]);
+        if (s + 2 >= steps) break;
+        one_step(s + 2, wb[2], wb[1]);
+      }
+    };
+    if (p.group_shift >= 7) k_loop(std::true_type{});
+    else k_loop(std::false_type{});
   }
 
   // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
@@ -373,7 +390,7 @@ __global__ void __launch_bounds__(threads_for(MT), gemv_min_ctas(MT)) gemv_kerne
       for (int r = 0; r < kLaneRows; ++r) s_red[warp][m][lane_row(g, r)] = acc[m][r];
   }
   __syncthreads();
-  for (int i = threadIdx.x; i < MT * kRowsPerCta; i += kThreads) {
+  for (int i = threadIdx.x; i < MT * kRowsPerCta; i += blockDim.x) {
     const int m = i / kRowsPerCta, row = i % kRowsPerCta;
     if (m >= m_valid) continue;
     float v = s_red[0][m][row];
@@ -427,6 +444,14 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
+  // At most one CTA per SM: the large CTA (see max_warps_for).
+  int device = 0, sms = 0;
+  cudaError_t qerr = cudaGetDevice(&device);
+  if (qerr == cudaSuccess)
+    qerr = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  if (qerr != cudaSuccess) return qerr;
+  const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
+  const int threads = 32 * (wide ? max_warps_for(MT) : warps_for(MT));
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
   for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
@@ -435,7 +460,7 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    gemv_kernel<T, MT, kZeros, kBias><<<grid, threads_for(MT), 0, stream>>>(q);
+    gemv_kernel<T, MT, kZeros, kBias><<<grid, threads, 0, stream>>>(q);
     const cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }
