@@ -53,25 +53,39 @@ constexpr int kThreads = 32 * kWarps;
 constexpr int kTiles = 2;                          // 16-channel mma tiles per warp
 constexpr int kRowsPerWarp = 16 * kTiles;
 constexpr int kRowsPerCta = kWarps * kRowsPerWarp; // 128
-constexpr int kStepK = layout::kTileK;             // 64: one v2 tile per 16-row block
-constexpr int kStageSteps = 8;
-constexpr int kStageK = kStageSteps * kStepK;      // 512
+constexpr int kStepK = layout::kTileK;             // 64: one v2 tile per 16-row block (split unit)
+constexpr int kStageTiles = 8;
+constexpr int kStageK = kStageTiles * kStepK;      // 512
 constexpr int kChunksPerRow = kStageK / 8;         // 16-byte activation chunks per token row
 constexpr int kMaxCluster = 8;                     // portable cluster size
-constexpr int kWStages = kStageSteps;              // cp.async ring slots (steps) per warp
 static_assert(layout::kTileRows == 16 && layout::kSlotBytes == 16, "one slot per lane and tile");
 static_assert(kChunksPerRow % 8 == 0, "the activation swizzle permutes chunks within 8");
 
+// Ring shape per token tiling. A ring "step" is kTps consecutive 64-k tiles (copied, waited for
+// and computed together): at NT = 1 (M <= 8, memory-bound) two tiles per step halve the per-step
+// fixed costs (waits, warp barriers, commits, address math, scale loads for groups >= 128); at
+// NT = 2 one tile per step (the M = 16 kernel is unchanged). The ring has kRing = steps per stage
+// slots, issued kRing - 1 steps ahead (448 k in flight per warp at NT = 2, 384 k at NT = 1).
+template <int NT>
+struct Ring {
+  static constexpr int kTps = NT == 1 ? 2 : 1;        // 64-k tiles per step
+  static constexpr int kSteps = kStageTiles / kTps;   // steps per activation stage
+  static constexpr int kSlots = kSteps;               // ring slot = step within the stage
+  static constexpr int kQ = 2 * kTps;                 // 32-k scale quarters per step
+};
+
 // Dynamic shared memory: activation stages [2][MT][kChunksPerRow] (uint4), then the weight ring
-// [slot][warp][tile][lane] (uint4), then the scale/zero ring [slot][warp][scales|zeros][32-k half]
-// [32 channels] (16-bit).
+// [slot][warp][tile of step][mma tile][lane] (uint4), then the scale/zero ring
+// [slot][warp][scales|zeros][32-k quarter][32 channels] (16-bit).
 template <int MT>
 constexpr int a_stage_u4() { return MT * kChunksPerRow; }
-constexpr int kWRingU4 = kWStages * kWarps * kTiles * 32;
-constexpr int kSRingHalves = kWStages * kWarps * 2 * 2 * 32;
-template <int MT>
+template <int NT>
+constexpr int w_ring_u4() { return Ring<NT>::kSlots * kWarps * Ring<NT>::kTps * kTiles * 32; }
+template <int NT>
+constexpr int s_ring_halves() { return Ring<NT>::kSlots * kWarps * 2 * Ring<NT>::kQ * 32; }
+template <int NT>
 constexpr size_t smem_bytes() {
-  return (2 * a_stage_u4<MT>() + kWRingU4) * 16 + kSRingHalves * 2;
+  return (2 * a_stage_u4<8 * NT>() + w_ring_u4<NT>()) * 16 + s_ring_halves<NT>() * 2;
 }
 
 enum Mode : int32_t { kDirect = 0, kWorkspace = 1, kCluster = 2 };
@@ -113,19 +127,24 @@ __host__ __device__ constexpr int a_copy_m(int tid, int i) {
 __host__ __device__ constexpr int a_copy_q(int tid, int i) {
   return (tid + i * kThreads) % kChunksPerRow;
 }
-// uint4 index of lane's weight slot of tile ti in ring slot `slot` of warp `warp`.
-__host__ __device__ constexpr int w_index(int slot, int warp, int ti, int lane) {
-  return ((slot * kWarps + warp) * kTiles + ti) * 32 + lane;
+// uint4 index of lane's weight slot of mma tile ti, 64-k tile t of the step, in ring slot `slot`
+// of warp `warp`.
+template <int NT>
+__host__ __device__ constexpr int w_index(int slot, int warp, int t, int ti, int lane) {
+  return (((slot * kWarps + warp) * Ring<NT>::kTps + t) * kTiles + ti) * 32 + lane;
 }
 // 16-bit index of channel ch (0..31 of the warp) in the scale ring: sz = 0 scales / 1 zeros,
-// h = 32-k half of the step.
-__host__ __device__ constexpr int s_index(int slot, int warp, int sz, int h, int ch) {
-  return (((slot * kWarps + warp) * 2 + sz) * 2 + h) * 32 + ch;
+// q = 32-k quarter of the step (q = 2t + h: half h of 64-k tile t).
+template <int NT>
+__host__ __device__ constexpr int s_index(int slot, int warp, int sz, int q, int ch) {
+  return (((slot * kWarps + warp) * 2 + sz) * Ring<NT>::kQ + q) * 32 + ch;
 }
-// Scale copy lanes 0..15: lane l copies channels 8(l%4) .. +7 of half (l/4)%2 of scales (l < 8)
-// or zeros (l >= 8).
-__host__ __device__ constexpr int s_copy_sz(int lane) { return lane >> 3; }
-__host__ __device__ constexpr int s_copy_h(int lane) { return (lane >> 2) & 1; }
+// Scale copy lanes 0 .. 16 kTps - 1: lane l copies channels 8(l%4) .. +7 of quarter (l/4) % kQ of
+// scales (l < 8 kTps) or zeros.
+template <int NT>
+__host__ __device__ constexpr int s_copy_sz(int lane) { return lane / (8 * Ring<NT>::kTps); }
+template <int NT>
+__host__ __device__ constexpr int s_copy_q(int lane) { return (lane >> 2) % Ring<NT>::kQ; }
 __host__ __device__ constexpr int s_copy_ch(int lane) { return 8 * (lane & 3); }
 
 // Accumulator i (c0..c3) of acc[ti][nt] of lane (g, c): channel 16ti + g + 8(i/2) of the warp,
@@ -161,10 +180,15 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   constexpr int kAPerThread = kStageU4 / kThreads;  // 16-B activation copies per stage
   static_assert(kAPerThread * kThreads == kStageU4, "stage must split evenly");
   static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
+  using R = Ring<NT>;
+  constexpr int kTps = R::kTps;
+  constexpr int kSteps = R::kSteps;
+  constexpr int kSlots = R::kSlots;
+  static_assert(kSlots == kSteps, "ring slot = step within the stage (constant slot indices)");
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
   uint4* s_w = smem_u4 + 2 * kStageU4;
-  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + kWRingU4);
+  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + w_ring_u4<NT>());
 
   const int tid = threadIdx.x;
   const int lane = tid & 31;
@@ -178,12 +202,17 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   const int split = blockIdx.z;
   const int64_t kb = static_cast<int64_t>(split) * p.steps_per_split * kStepK;
   const int64_t ke = min(p.k, kb + static_cast<int64_t>(p.steps_per_split) * kStepK);
-  const int nsteps = ke > kb ? static_cast<int>((ke - kb) / kStepK) : 0;  // K % 64 == 0
-  const int nstages = (nsteps + kStageSteps - 1) / kStageSteps;
-  const bool two_groups = p.group_shift == 5;  // group 32: a step's two 32-k halves differ
+  const int ntiles = ke > kb ? static_cast<int>((ke - kb) / kStepK) : 0;  // K % 64 == 0
+  const int nsteps = (ntiles + kTps - 1) / kTps;  // the last step may hold a lone 64-k tile
+  const int nstages = (ntiles + kStageTiles - 1) / kStageTiles;
+  const bool two_groups = p.group_shift == 5;  // group 32: a tile's two 32-k halves differ
+  // Tile t > 0 of a step starts a new group (its scales are copied and loaded) unless the group
+  // holds both tiles (group >= 128 and the step does not straddle a group boundary); tile 0
+  // always loads. k is the tile's first k.
+  auto new_group = [&](int64_t k) { return (k >> p.group_shift) != ((k - kStepK) >> p.group_shift); };
 
   // Lane's slot of tile 0 at the split's first k-tile; tile 1 is the next 16-row block
-  // (w_tile_stride bytes on), step + 1 the next 512 bytes.
+  // (w_tile_stride bytes on), k-tile + 1 the next 512 bytes.
   const int64_t w_tile_stride = (p.k / kStepK) * layout::kTileBytes;
   const uint8_t* w_lane =
       p.w + (warp_valid ? layout::slot_offset(n_warp, kb / kStepK, lane, p.k) : 0);
@@ -204,26 +233,37 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
     }
   };
 
-  // ---- weight stream: a per-warp cp.async ring, kWStages - 1 steps in flight ahead of use ----
-  // Each lane copies (and later reads) its own slot of each tile; lanes 0..15 copy the warp's
-  // scales and zeros (s_copy_*), read by every lane after the wait and a warp barrier. Steps past
-  // the split copy nothing but still commit a (empty) group, so the wait counts stay uniform.
+  // ---- weight stream: a per-warp cp.async ring, kSlots - 1 steps in flight ahead of use ----
+  // Each lane copies (and later reads) its own slot of each tile; lanes 0 .. 16 kTps - 1 copy the
+  // warp's scales and zeros (s_copy_*), read by every lane after the wait and a warp barrier: per
+  // tile t of the step the first 32-k half always (if t == 0 or new_group), the second only for
+  // group 32. Steps past the split copy nothing but still commit a (empty) group, so the wait
+  // counts stay uniform; a lone 64-k tail tile copies only tile 0.
   auto issue_step = [&](int step, int slot) {
-    const bool ok = warp_valid && step < nsteps;
+    const int tile0 = step * kTps;
+    const bool ok = warp_valid && tile0 < ntiles;
     if (ok) {
 #pragma unroll
-      for (int ti = 0; ti < kTiles; ++ti) {
-        const uint8_t* src =
-            w_lane + ti * w_tile_stride + static_cast<int64_t>(step) * layout::kTileBytes;
-        cp_async_16(smem_addr(s_w + w_index(slot, warp, ti, lane)), src, 16u);
+      for (int t = 0; t < kTps; ++t) {
+        if (t == 0 || tile0 + t < ntiles) {
+#pragma unroll
+          for (int ti = 0; ti < kTiles; ++ti) {
+            const uint8_t* src = w_lane + ti * w_tile_stride +
+                                 static_cast<int64_t>(tile0 + t) * layout::kTileBytes;
+            cp_async_16(smem_addr(s_w + w_index<NT>(slot, warp, t, ti, lane)), src, 16u);
+          }
+        }
       }
-      const int sz = s_copy_sz(lane);
-      const int h = s_copy_h(lane);
-      if (lane < 16 && (sz == 0 || kZeros) && (h == 0 || two_groups)) {
-        const int64_t k = kb + static_cast<int64_t>(step) * kStepK + 32 * h;
+      const int sz = s_copy_sz<NT>(lane);
+      const int q = s_copy_q<NT>(lane);
+      const int t = q >> 1;
+      const int h = q & 1;
+      const int64_t k = kb + static_cast<int64_t>(tile0 + t) * kStepK + 32 * h;
+      if (lane < 16 * kTps && (sz == 0 || kZeros) && (h == 0 || two_groups) &&
+          (t == 0 || (tile0 + t < ntiles && new_group(k)))) {
         const uint16_t* base = static_cast<const uint16_t*>(sz ? p.zeros : p.scales);
         const uint16_t* src = base + (k >> p.group_shift) * p.n + n_warp + s_copy_ch(lane);
-        cp_async_16(smem_addr(s_s + s_index(slot, warp, sz, h, s_copy_ch(lane))), src, 16u);
+        cp_async_16(smem_addr(s_s + s_index<NT>(slot, warp, sz, q, s_copy_ch(lane))), src, 16u);
       }
     }
     cp_async_commit();
@@ -237,51 +277,68 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[ti][nt][i] = 0.f;
 
-  // One 64-k step from ring slot `slot` against activation buffer buf, step s of the stage.
-  auto compute = [&](int slot, int buf, int s) {
-    uint4 w[kTiles];
-#pragma unroll
-    for (int ti = 0; ti < kTiles; ++ti) w[ti] = s_w[w_index(slot, warp, ti, lane)];
-    // sc[ti][hh][h]: scale pair of row g + 8hh of tile ti for 32-k half h (k16 sub-blocks 2h,
-    // 2h+1); without group 32 both halves read half 0.
-    T2 sc[kTiles][2][2], zc[kTiles][2][2];
-    const int h1 = two_groups ? 32 : 0;
+  // sc[ti][hh][h]: scale pair of row g + 8hh of mma tile ti for 32-k half h (k16 sub-blocks 2h,
+  // 2h+1) of the current 64-k tile; without group 32 both halves are half 0's. Carried from
+  // tile 0 to tile 1 of a step when tile 1 is in the same group.
+  T2 sc[kTiles][2][2], zc[kTiles][2][2];
+  auto load_scales = [&](int slot, int t) {
 #pragma unroll
     for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
-      for (int hh = 0; hh < 2; ++hh)
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int idx = s_index(slot, warp, 0, 0, 16 * ti + 8 * hh + g) + (h ? h1 : 0);
-          sc[ti][hh][h] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
-          zc[ti][hh][h] = as_pair<T2>(
-              kZeros ? static_cast<uint32_t>(s_s[idx + 64]) * 0x10001u : 0u);  // sz = 1: +64
+      for (int hh = 0; hh < 2; ++hh) {
+        const int idx = s_index<NT>(slot, warp, 0, 2 * t, 16 * ti + 8 * hh + g);
+        constexpr int kZ = s_index<NT>(0, 0, 1, 0, 0);  // zeros: sz = 1
+        sc[ti][hh][0] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
+        zc[ti][hh][0] = as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + kZ]) * 0x10001u : 0u);
+        if (two_groups) {
+          sc[ti][hh][1] = as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]) * 0x10001u);
+          zc[ti][hh][1] =
+              as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + 32 + kZ]) * 0x10001u : 0u);
+        } else {
+          sc[ti][hh][1] = sc[ti][hh][0];
+          zc[ti][hh][1] = zc[ti][hh][0];
         }
-    uint32_t bq[NT][2][4];
+      }
+  };
+
+  // One ring step from slot `slot` against activation buffer buf, step s of the stage.
+  auto compute = [&](int slot, int buf, int s, int step) {
+    uint4 w[kTps][kTiles];
+#pragma unroll
+    for (int t = 0; t < kTps; ++t)
+#pragma unroll
+      for (int ti = 0; ti < kTiles; ++ti) w[t][ti] = s_w[w_index<NT>(slot, warp, t, ti, lane)];
     const uint4* sb = s_a + buf * kStageU4;
 #pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
+    for (int t = 0; t < kTps; ++t) {
+      const int tile = step * kTps + t;
+      if (t > 0 && tile >= ntiles) break;  // lone 64-k tail (warp-uniform)
+      if (t == 0 || new_group(kb + static_cast<int64_t>(tile) * kStepK)) load_scales(slot, t);
+      uint32_t bq[NT][2][4];
 #pragma unroll
-      for (int jj = 0; jj < 2; ++jj)
-        ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s, jj, lane)));
+      for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
+        for (int jj = 0; jj < 2; ++jj)
+          ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s * kTps + t, jj, lane)));
 #pragma unroll
-      for (int ti = 0; ti < kTiles; ++ti) {
-        // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
-        T2 pr[4];
-        int4x8_to_pairs<T>(word_of(w[ti], j), pr);
-        uint32_t a[4];
+      for (int j = 0; j < 4; ++j) {
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const T2 s2 = sc[ti][i & 1][j >> 1];
-          pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
-          a[i] = as_u32(pr[i]);
-        }
+        for (int ti = 0; ti < kTiles; ++ti) {
+          // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
+          T2 pr[4];
+          int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+          uint32_t a[4];
 #pragma unroll
-        for (int nt = 0; nt < NT; ++nt) {
-          const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)], bq[nt][j >> 1][2 * (j & 1) + 1]};
-          mma_m16n8k16<T>(acc[ti][nt], a, b);
+          for (int i = 0; i < 4; ++i) {
+            const T2 s2 = sc[ti][i & 1][j >> 1];
+            pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
+            a[i] = as_u32(pr[i]);
+          }
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt) {
+            const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)], bq[nt][j >> 1][2 * (j & 1) + 1]};
+            mma_m16n8k16<T>(acc[ti][nt], a, b);
+          }
         }
       }
     }
@@ -290,25 +347,24 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // Prologue: stage 0's activations ride in step 0's group; wait for it and make it visible.
   if (nstages > 0) issue_a(0, 0);
 #pragma unroll
-  for (int i = 0; i < kWStages - 1; ++i) issue_step(i, i);
-  cp_async_wait<kWStages - 2>();
+  for (int i = 0; i < kSlots - 1; ++i) issue_step(i, i);
+  cp_async_wait<kSlots - 2>();
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
     const int buf = st & 1;
-    // Stage st+1's activations join the group of step 8st + 7 (issued just below), complete at
-    // this stage's last wait, and are published by the barrier that ends the stage. buf ^ 1 was
-    // last read in stage st - 1, before that stage's barrier.
+    // Stage st+1's activations join the group of step kSteps st + kSlots - 1 (the stage's last,
+    // issued just below), complete at this stage's last wait, and are published by the barrier
+    // that ends the stage. buf ^ 1 was last read in stage st - 1, before that stage's barrier.
     if (st + 1 < nstages) issue_a(st + 1, buf ^ 1);
 #pragma unroll
-    for (int s = 0; s < kStageSteps; ++s) {
-      static_assert(kWStages == kStageSteps, "ring slot = step within the stage");
-      const int step = st * kStageSteps + s;
+    for (int s = 0; s < kSteps; ++s) {
+      const int step = st * kSteps + s;
       __syncwarp();  // every lane is done with the slot the next copy overwrites (step - 1's)
-      issue_step(step + kWStages - 1, (s + kWStages - 1) % kWStages);
-      cp_async_wait<kWStages - 1>();
+      issue_step(step + kSlots - 1, (s + kSlots - 1) % kSlots);
+      cp_async_wait<kSlots - 1>();
       __syncwarp();  // other lanes' scale copies are visible
-      if (warp_valid && step < nsteps) compute(s, buf, s);
+      if (warp_valid && step < nsteps) compute(s, buf, s, step);
     }
     __syncthreads();
   }
@@ -377,7 +433,7 @@ cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
   if (m_blocks > 0x7fffffff || n_blocks > 65535 || split > 65535) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
                   static_cast<unsigned>(split));
-  constexpr size_t kSmem = smem_bytes<MT>();
+  constexpr size_t kSmem = smem_bytes<NT>();
   const cudaError_t attr_err =
       ensure_dynamic_smem<gemv_tc_kernel<T, NT, kZeros>>(static_cast<int>(kSmem));
   if (attr_err != cudaSuccess) return attr_err;
