@@ -122,7 +122,11 @@ int run(long M, long N, long K, int split_k, long gsz, bool zeros, std::mt19937&
             }
           }
         }
-        // mma per k16 block j: A[16][16] from fragments, B[16][8 NT] from ldmatrix emulation
+        // mma per k16 block j: A[16][16] from fragments, B[16][8 NT] from ldmatrix emulation.
+        // f32 (kernel's kF32: NT = 1, no zeros): unscaled q - 8 into tmp per group piece (the
+        // tile, or each 32-k half for group 32), then acc += s(row, piece) * tmp by the owner lane.
+        const bool f32 = !zeros && NT == 1;
+        double tmp[kTiles][NT][16][8] = {};
         for (int j = 0; j < 4; ++j) for (int ti = 0; ti < kTiles; ++ti) {
           double A[16][16]; for (auto& r : A) for (auto& x : r) x = NAN;
           for (int lane = 0; lane < 32; ++lane) {
@@ -137,6 +141,7 @@ int run(long M, long N, long K, int split_k, long gsz, bool zeros, std::mt19937&
               const long n = n_warp + 16 * ti + row, k = kb + (long)tile * 64 + 16 * j + col;
               CHECK(nk == n * K + k, "weight fragment holds (%ld,%ld) not (%ld,%ld)", nk / K, nk % K, n, k);
               const double s2 = scr[lane][ti][i & 1][j >> 1], z2 = zcr[lane][ti][i & 1][j >> 1];
+              if (f32) { A[row][col] = q[nk] - 8; continue; }
               A[row][col] = (q[nk] - 8) * s2 + z2;
               CHECK(std::fabs(A[row][col] - wval(n, k)) < 1e-12, "dequant (scale/zero) mismatch at n %ld k %ld", n, k);
             }
@@ -156,7 +161,18 @@ int run(long M, long N, long K, int split_k, long gsz, bool zeros, std::mt19937&
             }
             for (int r = 0; r < 16; ++r) for (int col = 0; col < 8; ++col) {
               double sum = 0; for (int kk = 0; kk < 16; ++kk) sum += A[r][kk] * B[kk][col];
-              accum[warp * kRowsPerWarp + 16 * ti + r][8 * nt + col] += sum;
+              if (f32) tmp[ti][nt][r][col] += sum;
+              else accum[warp * kRowsPerWarp + 16 * ti + r][8 * nt + col] += sum;
+            }
+          }
+          // end of a group piece: 32-k half (group 32) or the whole tile
+          if (f32 && (j == 3 || (two_groups && j == 1))) {
+            const int h = two_groups ? j >> 1 : 0;
+            for (int nt = 0; nt < NT; ++nt) for (int r = 0; r < 16; ++r) for (int col = 0; col < 8; ++col) {
+              const int lane = 4 * (r % 8) + (col % 8) / 2;  // owner of the C fragment element
+              const int hh = (r / 8) ^ (BUG == 5);
+              accum[warp * kRowsPerWarp + 16 * ti + r][8 * nt + col] += scr[lane][ti][hh][h] * tmp[ti][nt][r][col];
+              tmp[ti][nt][r][col] = 0;
             }
           }
         }

@@ -185,6 +185,9 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   constexpr int kSteps = R::kSteps;
   constexpr int kSlots = R::kSlots;
   static_assert(kSlots == kSteps, "ring slot = step within the stage (constant slot indices)");
+  // NT = 1 without zeros: scales applied to fp32 mma results (see compute) instead of to the
+  // 16-bit weights.
+  constexpr bool kF32 = !kZeros && NT == 1;
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
   uint4* s_w = smem_u4 + 2 * kStageU4;
@@ -281,22 +284,31 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // 2h+1) of the current 64-k tile; without group 32 both halves are half 0's. Carried from
   // tile 0 to tile 1 of a step when tile 1 is in the same group.
   T2 sc[kTiles][2][2], zc[kTiles][2][2];
+  float sf[kTiles][2][2];
   auto load_scales = [&](int slot, int t) {
 #pragma unroll
     for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
         const int idx = s_index<NT>(slot, warp, 0, 2 * t, 16 * ti + 8 * hh + g);
-        constexpr int kZ = s_index<NT>(0, 0, 1, 0, 0);  // zeros: sz = 1
-        sc[ti][hh][0] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
-        zc[ti][hh][0] = as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + kZ]) * 0x10001u : 0u);
-        if (two_groups) {
-          sc[ti][hh][1] = as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]) * 0x10001u);
-          zc[ti][hh][1] =
-              as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + 32 + kZ]) * 0x10001u : 0u);
+        if constexpr (kF32) {
+          sf[ti][hh][0] = Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx]))).x;
+          sf[ti][hh][1] =
+              two_groups ? Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]))).x
+                         : sf[ti][hh][0];
         } else {
-          sc[ti][hh][1] = sc[ti][hh][0];
-          zc[ti][hh][1] = zc[ti][hh][0];
+          constexpr int kZ = s_index<NT>(0, 0, 1, 0, 0);  // zeros: sz = 1
+          sc[ti][hh][0] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
+          zc[ti][hh][0] =
+              as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + kZ]) * 0x10001u : 0u);
+          if (two_groups) {
+            sc[ti][hh][1] = as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]) * 0x10001u);
+            zc[ti][hh][1] =
+                as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + 32 + kZ]) * 0x10001u : 0u);
+          } else {
+            sc[ti][hh][1] = sc[ti][hh][0];
+            zc[ti][hh][1] = zc[ti][hh][0];
+          }
         }
       }
   };
@@ -320,24 +332,67 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj)
           ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s * kTps + t, jj, lane)));
+      if constexpr (kF32) {
+        // Unscaled q - 8 through the mma into fresh fp32 accumulators, scaled once per group
+        // piece (the whole 64-k tile, or each 32-k half for group 32): 8 or 16 FFMA per tile
+        // instead of 32 HMUL2, and the dequantized weights are exact.
+        auto piece = [&](int j0, int nj, int h) {
+          float tmp[kTiles][NT][4];
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
+          for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
-        for (int ti = 0; ti < kTiles; ++ti) {
-          // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
-          T2 pr[4];
-          int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
-          uint32_t a[4];
+            for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            const T2 s2 = sc[ti][i & 1][j >> 1];
-            pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
-            a[i] = as_u32(pr[i]);
-          }
+              for (int i = 0; i < 4; ++i) tmp[ti][nt][i] = 0.f;
 #pragma unroll
-          for (int nt = 0; nt < NT; ++nt) {
-            const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)], bq[nt][j >> 1][2 * (j & 1) + 1]};
-            mma_m16n8k16<T>(acc[ti][nt], a, b);
+          for (int j = j0; j < j0 + nj; ++j)
+#pragma unroll
+            for (int ti = 0; ti < kTiles; ++ti) {
+              T2 pr[4];
+              int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+              const uint32_t a[4] = {as_u32(pr[0]), as_u32(pr[1]), as_u32(pr[2]), as_u32(pr[3])};
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt) {
+                const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)],
+                                       bq[nt][j >> 1][2 * (j & 1) + 1]};
+                mma_m16n8k16<T>(tmp[ti][nt], a, b);
+              }
+            }
+#pragma unroll
+          for (int ti = 0; ti < kTiles; ++ti)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int i = 0; i < 4; ++i)
+                acc[ti][nt][i] = fmaf(sf[ti][i >> 1][h], tmp[ti][nt][i], acc[ti][nt][i]);
+        };
+        if (two_groups) {
+          piece(0, 2, 0);
+          piece(2, 2, 1);
+        } else {
+          piece(0, 4, 0);
+        }
+      } else {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+#pragma unroll
+          for (int ti = 0; ti < kTiles; ++ti) {
+            // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
+            T2 pr[4];
+            int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+            uint32_t a[4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              const T2 s2 = sc[ti][i & 1][j >> 1];
+              pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
+              a[i] = as_u32(pr[i]);
+            }
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt) {
+              const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)],
+                                     bq[nt][j >> 1][2 * (j & 1) + 1]};
+              mma_m16n8k16<T>(acc[ti][nt], a, b);
+            }
           }
         }
       }
