@@ -212,8 +212,32 @@ int run(long M, long N, long K, int split_k, long gsz, bool zeros, std::mt19937&
   return 0;
 }
 
+// int4x8_to_pairs_x16 (fp16, NT = 1 without zeros) on the host: lop3 (a & b) ^ c, fp16 decode,
+// subtract; pairs 1 and 3 must be 16 (q - 8), pairs 0 and 2 q - 8, q = nibble ^ 8.
+static double h2d(uint16_t h) {
+  const int e = (h >> 10) & 31, m = h & 1023; const double v = e ? std::ldexp(1024 + m, e - 25) : std::ldexp(m, -24);
+  return (h & 0x8000) ? -v : v;
+}
+static void check_x16() {
+  std::mt19937 r(7);
+  for (int it = 0; it < 100000; ++it) {
+    const uint32_t w = it < 65536 ? (it | (it << 16)) * (BUG == 6 ? 1u : 1u) : (uint32_t)r();
+    const uint32_t w8 = w >> 8;
+    const uint32_t hx = BUG == 6 ? 0x64886488u : 0x64806480u;
+    const uint32_t raw[4] = {(w & 0x000F000Fu) ^ 0x64086408u, (w & 0x00F000F0u) ^ hx,
+                             (w8 & 0x000F000Fu) ^ 0x64086408u, (w8 & 0x00F000F0u) ^ hx};
+    const double sub[4] = {1032, 1152, 1032, 1152};
+    for (int i = 0; i < 4; ++i) for (int e = 0; e < 2; ++e) {
+      const int nib = (w >> (4 * (i + 4 * e))) & 15, qq = nib ^ 8;
+      const double v = h2d((uint16_t)(raw[i] >> (16 * e))) - sub[i];
+      CHECK(v == (i & 1 ? 16.0 : 1.0) * (qq - 8), "x16 dequant: word %08x pair %d half %d gives %g", w, i, e, v);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   BUG = argc > 1 ? atoi(argv[1]) : 0;
+  check_x16();
   std::mt19937 rng(1);
   int cases = 0;
   const long Ks[] = {64, 128, 192, 576, 1088, 2048};

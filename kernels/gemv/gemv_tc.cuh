@@ -40,6 +40,8 @@
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
+#include <type_traits>
+
 #include "common/int4.cuh"
 #include "common/launch_util.cuh"
 #include "common/layout.cuh"
@@ -160,6 +162,23 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int j) {
   return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
 }
 
+// fp16 variant of int4x8_to_pairs without the shifts by 4 and 12: the odd nibble pairs (1, 5) and
+// (3, 7), i.e. a2a3 and a6a7 = row g + 8 of the A fragment, are masked in place (bits 4..7 of each
+// half), which reads as 1024 + 16 q, and come out as 16 (q - 8) (exact: |16 (q - 8)| <= 128); the
+// caller divides the scales of rows g + 8 by 16 (exact). One shift per word instead of three.
+__device__ __forceinline__ void int4x8_to_pairs_x16(uint32_t w, half2 (&out)[4]) {
+  constexpr int kAndXor = 0x6A;             // (a & b) ^ c
+  constexpr uint32_t kLoXor = 0x64086408u;  // 1024 + (nibble ^ 8) = 1024 + q in each half
+  constexpr uint32_t kHiXor = 0x64806480u;  // 1024 + 16 q for a nibble in bits 4..7
+  const half2 lo_sub = as_pair<half2>(0x64086408u);  // 1032
+  const half2 hi_sub = as_pair<half2>(0x64806480u);  // 1152 = 1024 + 16 * 8
+  const uint32_t w8 = w >> 8;
+  out[0] = __hsub2(as_pair<half2>(lop3<kAndXor>(w, 0x000F000Fu, kLoXor)), lo_sub);
+  out[1] = __hsub2(as_pair<half2>(lop3<kAndXor>(w, 0x00F000F0u, kHiXor)), hi_sub);
+  out[2] = __hsub2(as_pair<half2>(lop3<kAndXor>(w8, 0x000F000Fu, kLoXor)), lo_sub);
+  out[3] = __hsub2(as_pair<half2>(lop3<kAndXor>(w8, 0x00F000F0u, kHiXor)), hi_sub);
+}
+
 // cp.async 16 bytes through L1 (.ca): the activations are read by every CTA of a column of the
 // grid, so CTAs sharing an SM may hit in L1; the weights use .cg (cp_async_16, read once).
 __device__ __forceinline__ void cp_async_ca_16(uint32_t dst, const void* src, uint32_t src_bytes) {
@@ -188,6 +207,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // NT = 1 without zeros: scales applied to fp32 mma results (see compute) instead of to the
   // 16-bit weights.
   constexpr bool kF32 = !kZeros && NT == 1;
+  constexpr bool kX16 = kF32 && std::is_same<T, half>::value;  // shift-saving fp16 dequant
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
   uint4* s_w = smem_u4 + 2 * kStageU4;
@@ -292,10 +312,13 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
       for (int hh = 0; hh < 2; ++hh) {
         const int idx = s_index<NT>(slot, warp, 0, 2 * t, 16 * ti + 8 * hh + g);
         if constexpr (kF32) {
-          sf[ti][hh][0] = Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx]))).x;
+          // rows g + 8 of fp16 come out of int4x8_to_pairs_x16 times 16
+          const float f = kX16 && hh == 1 ? 0.0625f : 1.f;
+          sf[ti][hh][0] = f * Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx]))).x;
           sf[ti][hh][1] =
-              two_groups ? Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]))).x
-                         : sf[ti][hh][0];
+              two_groups
+                  ? f * Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]))).x
+                  : sf[ti][hh][0];
         } else {
           constexpr int kZ = s_index<NT>(0, 0, 1, 0, 0);  // zeros: sz = 1
           sc[ti][hh][0] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
@@ -349,7 +372,11 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
 #pragma unroll
             for (int ti = 0; ti < kTiles; ++ti) {
               T2 pr[4];
-              int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+              if constexpr (kX16) {
+                int4x8_to_pairs_x16(word_of(w[t][ti], j), pr);
+              } else {
+                int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+              }
               const uint32_t a[4] = {as_u32(pr[0]), as_u32(pr[1]), as_u32(pr[2]), as_u32(pr[3])};
 #pragma unroll
               for (int nt = 0; nt < NT; ++nt) {
