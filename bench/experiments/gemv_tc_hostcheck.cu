@@ -51,7 +51,11 @@ int run(long M, long N, long K, int split_k, long gsz, bool zeros, std::mt19937&
     const int ntiles = ke > kb ? (int)((ke - kb) / 64) : 0;
     const int nsteps = (ntiles + kTps - 1) / kTps, nstages = (ntiles + kStageTiles - 1) / kStageTiles;
     const bool two_groups = gs == 5;
-    auto new_group = [&](long k) { return (k >> gs) != ((k - 64) >> gs); };
+    const int kt0 = (int)(kb / 64), gmask64 = gs > 6 ? (1 << (gs - 6)) - 1 : 0;
+    auto new_group = [&](long k) {  // kernel form: tile index masked; checked against the shift form
+      const bool r = ((kt0 + (int)((k - kb) / 64)) & gmask64) == 0;
+      CHECK(r == ((k >> gs) != ((k - 64) >> gs)), "new_group mask form differs at k %ld", k);
+      return r; };
     auto complete = [&](int writer, long grp) { return writer >= 0 && grp < th[writer].done; };
     auto commit = [&](int tid) { th[tid].committed++; };
     auto wait = [&](int tid, int n) { th[tid].done = std::max(th[tid].done, th[tid].committed - n); };

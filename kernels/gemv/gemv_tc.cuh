@@ -232,7 +232,11 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // Tile t > 0 of a step starts a new group (its scales are copied and loaded) unless the group
   // holds both tiles (group >= 128 and the step does not straddle a group boundary); tile 0
   // always loads. k is the tile's first k.
-  auto new_group = [&](int64_t k) { return (k >> p.group_shift) != ((k - kStepK) >> p.group_shift); };
+  // In 64-k units: tile kt (of the whole K) starts a group iff kt is a multiple of group / 64
+  // (group 32: every tile). 32-bit: K / 64 < 2^25 and group_shift <= 31.
+  const int kt0 = static_cast<int>(kb / kStepK);
+  const int gmask64 = p.group_shift > 6 ? (1 << (p.group_shift - 6)) - 1 : 0;
+  auto new_group = [&](int tile) { return ((kt0 + tile) & gmask64) == 0; };
 
   // Lane's slot of tile 0 at the split's first k-tile; tile 1 is the next 16-row block
   // (w_tile_stride bytes on), k-tile + 1 the next 512 bytes.
@@ -262,6 +266,16 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // tile t of the step the first 32-k half always (if t == 0 or new_group), the second only for
   // group 32. Steps past the split copy nothing but still commit a (empty) group, so the wait
   // counts stay uniform; a lone 64-k tail tile copies only tile 0.
+  // Lane's scale copy (s_copy_*), fixed for the kernel: quarter s_q = 2 s_t + s_h of the step.
+  const int s_sz = s_copy_sz<NT>(lane);
+  const int s_q = s_copy_q<NT>(lane);
+  const int s_t = s_q >> 1;
+  const int s_h = s_q & 1;
+  const bool s_lane_copies = lane < 16 * kTps && (s_sz == 0 || kZeros) && (s_h == 0 || two_groups);
+  const uint16_t* s_src =
+      static_cast<const uint16_t*>(kZeros && s_sz ? p.zeros : p.scales) + n_warp + s_copy_ch(lane);
+  const uint32_t s_dst = smem_addr(s_s + s_index<NT>(0, warp, s_sz, s_q, s_copy_ch(lane)));
+  constexpr int kSSlotBytes = 2 * (s_index<NT>(1, 0, 0, 0, 0) - s_index<NT>(0, 0, 0, 0, 0));
   auto issue_step = [&](int step, int slot) {
     const int tile0 = step * kTps;
     const bool ok = warp_valid && tile0 < ntiles;
@@ -277,16 +291,11 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
           }
         }
       }
-      const int sz = s_copy_sz<NT>(lane);
-      const int q = s_copy_q<NT>(lane);
-      const int t = q >> 1;
-      const int h = q & 1;
-      const int64_t k = kb + static_cast<int64_t>(tile0 + t) * kStepK + 32 * h;
-      if (lane < 16 * kTps && (sz == 0 || kZeros) && (h == 0 || two_groups) &&
-          (t == 0 || (tile0 + t < ntiles && new_group(k)))) {
-        const uint16_t* base = static_cast<const uint16_t*>(sz ? p.zeros : p.scales);
-        const uint16_t* src = base + (k >> p.group_shift) * p.n + n_warp + s_copy_ch(lane);
-        cp_async_16(smem_addr(s_s + s_index<NT>(slot, warp, sz, q, s_copy_ch(lane))), src, 16u);
+      const int tile = tile0 + s_t;
+      if (s_lane_copies && (s_t == 0 || (tile < ntiles && new_group(tile)))) {
+        const int k = (kt0 + tile) * kStepK + 32 * s_h;
+        const uint16_t* src = s_src + static_cast<int64_t>(k >> p.group_shift) * p.n;
+        cp_async_16(s_dst + slot * kSSlotBytes, src, 16u);
       }
     }
     cp_async_commit();
@@ -348,7 +357,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
     for (int t = 0; t < kTps; ++t) {
       const int tile = step * kTps + t;
       if (t > 0 && tile >= ntiles) break;  // lone 64-k tail (warp-uniform)
-      if (t == 0 || new_group(kb + static_cast<int64_t>(tile) * kStepK)) load_scales(slot, t);
+      if (t == 0 || new_group(tile)) load_scales(slot, t);
       uint32_t bq[NT][2][4];
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt)
