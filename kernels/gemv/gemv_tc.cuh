@@ -8,8 +8,8 @@
 //
 // Weights: packed layout v2 (common/layout.cuh). Its 16-row x 64-k tiles are stored so that lane
 // (g, c)'s 16-byte slot IS its A fragments (a0a1, a2a3, a4a5, a6a7 = word j through
-// int4x8_to_pairs) for the four k16 sub-blocks j of one 16-row tile, so a "step" is one 64-k tile:
-// per 16-row tile and step each lane issues exactly one 16-byte copy and a warp copies 512
+// int4x8_to_pairs) for the four k16 sub-blocks j of one 16-row tile, so per 64-k tile and 16-row
+// block each lane issues exactly one 16-byte copy and a warp copies 512
 // contiguous bytes (a 16-row block is one contiguous stream of 8K bytes). Nothing is permuted
 // after the load, which is why the layout was chosen; K only needs to be a multiple of 64.
 //
@@ -23,13 +23,19 @@
 // Scales (and zeros) are per (channel, group) and applied to the dequantized fp16/bf16 pairs
 // (HMUL2 / HFMA2) before the mma, rows g and g+8 each with their own; a 64-k step spans two
 // groups only for group 32 (sub-blocks 0,1 vs 2,3), so the second 32-k half of the scales is only
-// copied then (group_shift == 5) — larger groups cost half the scale traffic.
+// copied then (group_shift == 5) — larger groups cost half the scale traffic. With two tiles per
+// step (NT = 1) the second tile's scales are copied and loaded only when it starts a new group.
 //
 // CTA: 4 warps x 2 tiles x 16 channels = 128 channels; all warps walk the CTA's K range together,
-// 512 k (8 steps) per activation stage (double-buffered, one barrier per stage). Weights (2 x 16
-// B per lane per step) and scales stream through a per-warp cp.async ring of 8 steps, issued 7
-// steps ahead of use (7 KB per warp, 84 KB per SM in flight at 3 CTAs) — the loads in flight hold
-// no registers, which is what lets 3 CTAs of 128 threads share an SM at <= 168 registers.
+// 512 k per activation stage (double-buffered, one barrier per stage). Weights and scales stream
+// through a per-warp cp.async ring (Ring<NT>): at NT = 2 a ring step is one 64-k tile (2 x 16 B
+// per lane), 8 slots issued 7 steps ahead (7 KB per warp in flight); at NT = 1 (M <= 8, where the
+// per-step fixed costs show) a step is two 64-k tiles, 4 slots issued 3 steps ahead (6 KB per
+// warp; 72-84 KB per SM at 3 CTAs) — the loads in flight hold no registers, which is what lets 3
+// CTAs of 128 threads share an SM at <= 168 registers. Same shared memory either way.
+// NT = 1 without zeros multiplies the unscaled q - 8 in the mma and applies the scales to the
+// fp32 partial of each group piece (FFMA), and for fp16 dequantizes with one shift per word
+// (int4x8_to_pairs_x16).
 // Split-K (grid.z = split, in whole 64-k steps): mode 1 writes fp32 partials to the caller's
 // workspace (the shared ordered reduction kernel finishes); mode 2 makes the splits one
 // thread-block cluster (<= 8) and reduces the partial tiles through distributed shared memory in
