@@ -8,8 +8,8 @@
 //
 // Weights: packed layout v2 (common/layout.cuh). Its 16-row x 64-k tiles are stored so that lane
 // (g, c)'s 16-byte slot IS its A fragments (a0a1, a2a3, a4a5, a6a7 = word j through
-// int4x8_to_pairs) for the four k16 sub-blocks j of one 16-row tile, so a "step" is one 64-k tile:
-// per 16-row tile and step each lane issues exactly one 16-byte copy and a warp copies 512
+// int4x8_to_pairs) for the four k16 sub-blocks j of one 16-row tile, so per 64-k tile and 16-row
+// block each lane issues exactly one 16-byte copy and a warp copies 512
 // contiguous bytes (a 16-row block is one contiguous stream of 8K bytes). Nothing is permuted
 // after the load, which is why the layout was chosen; K only needs to be a multiple of 64.
 //
@@ -23,13 +23,19 @@
 // Scales (and zeros) are per (channel, group) and applied to the dequantized fp16/bf16 pairs
 // (HMUL2 / HFMA2) before the mma, rows g and g+8 each with their own; a 64-k step spans two
 // groups only for group 32 (sub-blocks 0,1 vs 2,3), so the second 32-k half of the scales is only
-// copied then (group_shift == 5) — larger groups cost half the scale traffic.
+// copied then (group_shift == 5) — larger groups cost half the scale traffic. With two tiles per
+// step (NT = 1) the second tile's scales are copied and loaded only when it starts a new group.
 //
 // CTA: 4 warps x 2 tiles x 16 channels = 128 channels; all warps walk the CTA's K range together,
-// 512 k (8 steps) per activation stage (double-buffered, one barrier per stage). Weights (2 x 16
-// B per lane per step) and scales stream through a per-warp cp.async ring of 8 steps, issued 7
-// steps ahead of use (7 KB per warp, 84 KB per SM in flight at 3 CTAs) — the loads in flight hold
-// no registers, which is what lets 3 CTAs of 128 threads share an SM at <= 168 registers.
+// 512 k per activation stage (double-buffered, one barrier per stage). Weights and scales stream
+// through a per-warp cp.async ring (Ring<NT>): at NT = 2 a ring step is one 64-k tile (2 x 16 B
+// per lane), 8 slots issued 7 steps ahead (7 KB per warp in flight); at NT = 1 (M <= 8, where the
+// per-step fixed costs show) a step is two 64-k tiles, 4 slots issued 3 steps ahead (6 KB per
+// warp; 72-84 KB per SM at 3 CTAs) — the loads in flight hold no registers, which is what lets 3
+// CTAs of 128 threads share an SM at <= 168 registers. Same shared memory either way.
+// NT = 1 without zeros multiplies the unscaled q - 8 in the mma and applies the scales to the
+// fp32 partial of each group piece (FFMA), and for fp16 dequantizes with one shift per word
+// (int4x8_to_pairs_x16).
 // Split-K (grid.z = split, in whole 64-k steps): mode 1 writes fp32 partials to the caller's
 // workspace (the shared ordered reduction kernel finishes); mode 2 makes the splits one
 // thread-block cluster (<= 8) and reduces the partial tiles through distributed shared memory in
@@ -39,6 +45,8 @@
 
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
+
+#include <type_traits>
 
 #include "common/int4.cuh"
 #include "common/launch_util.cuh"
@@ -53,25 +61,39 @@ constexpr int kThreads = 32 * kWarps;
 constexpr int kTiles = 2;                          // 16-channel mma tiles per warp
 constexpr int kRowsPerWarp = 16 * kTiles;
 constexpr int kRowsPerCta = kWarps * kRowsPerWarp; // 128
-constexpr int kStepK = layout::kTileK;             // 64: one v2 tile per 16-row block
-constexpr int kStageSteps = 8;
-constexpr int kStageK = kStageSteps * kStepK;      // 512
+constexpr int kStepK = layout::kTileK;             // 64: one v2 tile per 16-row block (split unit)
+constexpr int kStageTiles = 8;
+constexpr int kStageK = kStageTiles * kStepK;      // 512
 constexpr int kChunksPerRow = kStageK / 8;         // 16-byte activation chunks per token row
 constexpr int kMaxCluster = 8;                     // portable cluster size
-constexpr int kWStages = kStageSteps;              // cp.async ring slots (steps) per warp
 static_assert(layout::kTileRows == 16 && layout::kSlotBytes == 16, "one slot per lane and tile");
 static_assert(kChunksPerRow % 8 == 0, "the activation swizzle permutes chunks within 8");
 
+// Ring shape per token tiling. A ring "step" is kTps consecutive 64-k tiles (copied, waited for
+// and computed together): at NT = 1 (M <= 8, memory-bound) two tiles per step halve the per-step
+// fixed costs (waits, warp barriers, commits, address math, scale loads for groups >= 128); at
+// NT = 2 one tile per step (the M = 16 kernel is unchanged). The ring has kRing = steps per stage
+// slots, issued kRing - 1 steps ahead (448 k in flight per warp at NT = 2, 384 k at NT = 1).
+template <int NT>
+struct Ring {
+  static constexpr int kTps = NT == 1 ? 2 : 1;        // 64-k tiles per step
+  static constexpr int kSteps = kStageTiles / kTps;   // steps per activation stage
+  static constexpr int kSlots = kSteps;               // ring slot = step within the stage
+  static constexpr int kQ = 2 * kTps;                 // 32-k scale quarters per step
+};
+
 // Dynamic shared memory: activation stages [2][MT][kChunksPerRow] (uint4), then the weight ring
-// [slot][warp][tile][lane] (uint4), then the scale/zero ring [slot][warp][scales|zeros][32-k half]
-// [32 channels] (16-bit).
+// [slot][warp][tile of step][mma tile][lane] (uint4), then the scale/zero ring
+// [slot][warp][scales|zeros][32-k quarter][32 channels] (16-bit).
 template <int MT>
 constexpr int a_stage_u4() { return MT * kChunksPerRow; }
-constexpr int kWRingU4 = kWStages * kWarps * kTiles * 32;
-constexpr int kSRingHalves = kWStages * kWarps * 2 * 2 * 32;
-template <int MT>
+template <int NT>
+constexpr int w_ring_u4() { return Ring<NT>::kSlots * kWarps * Ring<NT>::kTps * kTiles * 32; }
+template <int NT>
+constexpr int s_ring_halves() { return Ring<NT>::kSlots * kWarps * 2 * Ring<NT>::kQ * 32; }
+template <int NT>
 constexpr size_t smem_bytes() {
-  return (2 * a_stage_u4<MT>() + kWRingU4) * 16 + kSRingHalves * 2;
+  return (2 * a_stage_u4<8 * NT>() + w_ring_u4<NT>()) * 16 + s_ring_halves<NT>() * 2;
 }
 
 enum Mode : int32_t { kDirect = 0, kWorkspace = 1, kCluster = 2 };
@@ -113,19 +135,24 @@ __host__ __device__ constexpr int a_copy_m(int tid, int i) {
 __host__ __device__ constexpr int a_copy_q(int tid, int i) {
   return (tid + i * kThreads) % kChunksPerRow;
 }
-// uint4 index of lane's weight slot of tile ti in ring slot `slot` of warp `warp`.
-__host__ __device__ constexpr int w_index(int slot, int warp, int ti, int lane) {
-  return ((slot * kWarps + warp) * kTiles + ti) * 32 + lane;
+// uint4 index of lane's weight slot of mma tile ti, 64-k tile t of the step, in ring slot `slot`
+// of warp `warp`.
+template <int NT>
+__host__ __device__ constexpr int w_index(int slot, int warp, int t, int ti, int lane) {
+  return (((slot * kWarps + warp) * Ring<NT>::kTps + t) * kTiles + ti) * 32 + lane;
 }
 // 16-bit index of channel ch (0..31 of the warp) in the scale ring: sz = 0 scales / 1 zeros,
-// h = 32-k half of the step.
-__host__ __device__ constexpr int s_index(int slot, int warp, int sz, int h, int ch) {
-  return (((slot * kWarps + warp) * 2 + sz) * 2 + h) * 32 + ch;
+// q = 32-k quarter of the step (q = 2t + h: half h of 64-k tile t).
+template <int NT>
+__host__ __device__ constexpr int s_index(int slot, int warp, int sz, int q, int ch) {
+  return (((slot * kWarps + warp) * 2 + sz) * Ring<NT>::kQ + q) * 32 + ch;
 }
-// Scale copy lanes 0..15: lane l copies channels 8(l%4) .. +7 of half (l/4)%2 of scales (l < 8)
-// or zeros (l >= 8).
-__host__ __device__ constexpr int s_copy_sz(int lane) { return lane >> 3; }
-__host__ __device__ constexpr int s_copy_h(int lane) { return (lane >> 2) & 1; }
+// Scale copy lanes 0 .. 16 kTps - 1: lane l copies channels 8(l%4) .. +7 of quarter (l/4) % kQ of
+// scales (l < 8 kTps) or zeros.
+template <int NT>
+__host__ __device__ constexpr int s_copy_sz(int lane) { return lane / (8 * Ring<NT>::kTps); }
+template <int NT>
+__host__ __device__ constexpr int s_copy_q(int lane) { return (lane >> 2) % Ring<NT>::kQ; }
 __host__ __device__ constexpr int s_copy_ch(int lane) { return 8 * (lane & 3); }
 
 // Accumulator i (c0..c3) of acc[ti][nt] of lane (g, c): channel 16ti + g + 8(i/2) of the warp,
@@ -139,6 +166,23 @@ __host__ __device__ constexpr int acc_m(int nt, int lane, int i) {
 
 __device__ __forceinline__ uint32_t word_of(const uint4& v, int j) {
   return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
+}
+
+// fp16 variant of int4x8_to_pairs without the shifts by 4 and 12: the odd nibble pairs (1, 5) and
+// (3, 7), i.e. a2a3 and a6a7 = row g + 8 of the A fragment, are masked in place (bits 4..7 of each
+// half), which reads as 1024 + 16 q, and come out as 16 (q - 8) (exact: |16 (q - 8)| <= 128); the
+// caller divides the scales of rows g + 8 by 16 (exact). One shift per word instead of three.
+__device__ __forceinline__ void int4x8_to_pairs_x16(uint32_t w, half2 (&out)[4]) {
+  constexpr int kAndXor = 0x6A;             // (a & b) ^ c
+  constexpr uint32_t kLoXor = 0x64086408u;  // 1024 + (nibble ^ 8) = 1024 + q in each half
+  constexpr uint32_t kHiXor = 0x64806480u;  // 1024 + 16 q for a nibble in bits 4..7
+  const half2 lo_sub = as_pair<half2>(0x64086408u);  // 1032
+  const half2 hi_sub = as_pair<half2>(0x64806480u);  // 1152 = 1024 + 16 * 8
+  const uint32_t w8 = w >> 8;
+  out[0] = __hsub2(as_pair<half2>(lop3<kAndXor>(w, 0x000F000Fu, kLoXor)), lo_sub);
+  out[1] = __hsub2(as_pair<half2>(lop3<kAndXor>(w, 0x00F000F0u, kHiXor)), hi_sub);
+  out[2] = __hsub2(as_pair<half2>(lop3<kAndXor>(w8, 0x000F000Fu, kLoXor)), lo_sub);
+  out[3] = __hsub2(as_pair<half2>(lop3<kAndXor>(w8, 0x00F000F0u, kHiXor)), hi_sub);
 }
 
 // cp.async 16 bytes through L1 (.ca): the activations are read by every CTA of a column of the
@@ -161,10 +205,19 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   constexpr int kAPerThread = kStageU4 / kThreads;  // 16-B activation copies per stage
   static_assert(kAPerThread * kThreads == kStageU4, "stage must split evenly");
   static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
+  using R = Ring<NT>;
+  constexpr int kTps = R::kTps;
+  constexpr int kSteps = R::kSteps;
+  constexpr int kSlots = R::kSlots;
+  static_assert(kSlots == kSteps, "ring slot = step within the stage (constant slot indices)");
+  // NT = 1 without zeros: scales applied to fp32 mma results (see compute) instead of to the
+  // 16-bit weights.
+  constexpr bool kF32 = !kZeros && NT == 1;
+  constexpr bool kX16 = kF32 && std::is_same<T, half>::value;  // shift-saving fp16 dequant
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
   uint4* s_w = smem_u4 + 2 * kStageU4;
-  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + kWRingU4);
+  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + w_ring_u4<NT>());
 
   const int tid = threadIdx.x;
   const int lane = tid & 31;
@@ -178,12 +231,21 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   const int split = blockIdx.z;
   const int64_t kb = static_cast<int64_t>(split) * p.steps_per_split * kStepK;
   const int64_t ke = min(p.k, kb + static_cast<int64_t>(p.steps_per_split) * kStepK);
-  const int nsteps = ke > kb ? static_cast<int>((ke - kb) / kStepK) : 0;  // K % 64 == 0
-  const int nstages = (nsteps + kStageSteps - 1) / kStageSteps;
-  const bool two_groups = p.group_shift == 5;  // group 32: a step's two 32-k halves differ
+  const int ntiles = ke > kb ? static_cast<int>((ke - kb) / kStepK) : 0;  // K % 64 == 0
+  const int nsteps = (ntiles + kTps - 1) / kTps;  // the last step may hold a lone 64-k tile
+  const int nstages = (ntiles + kStageTiles - 1) / kStageTiles;
+  const bool two_groups = p.group_shift == 5;  // group 32: a tile's two 32-k halves differ
+  // Tile t > 0 of a step starts a new group (its scales are copied and loaded) unless the group
+  // holds both tiles (group >= 128 and the step does not straddle a group boundary); tile 0
+  // always loads. k is the tile's first k.
+  // In 64-k units: tile kt (of the whole K) starts a group iff kt is a multiple of group / 64
+  // (group 32: every tile). 32-bit: K / 64 < 2^25 and group_shift <= 31.
+  const int kt0 = static_cast<int>(kb / kStepK);
+  const int gmask64 = p.group_shift > 6 ? (1 << (p.group_shift - 6)) - 1 : 0;
+  auto new_group = [&](int tile) { return ((kt0 + tile) & gmask64) == 0; };
 
   // Lane's slot of tile 0 at the split's first k-tile; tile 1 is the next 16-row block
-  // (w_tile_stride bytes on), step + 1 the next 512 bytes.
+  // (w_tile_stride bytes on), k-tile + 1 the next 512 bytes.
   const int64_t w_tile_stride = (p.k / kStepK) * layout::kTileBytes;
   const uint8_t* w_lane =
       p.w + (warp_valid ? layout::slot_offset(n_warp, kb / kStepK, lane, p.k) : 0);
@@ -204,26 +266,42 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
     }
   };
 
-  // ---- weight stream: a per-warp cp.async ring, kWStages - 1 steps in flight ahead of use ----
-  // Each lane copies (and later reads) its own slot of each tile; lanes 0..15 copy the warp's
-  // scales and zeros (s_copy_*), read by every lane after the wait and a warp barrier. Steps past
-  // the split copy nothing but still commit a (empty) group, so the wait counts stay uniform.
+  // ---- weight stream: a per-warp cp.async ring, kSlots - 1 steps in flight ahead of use ----
+  // Each lane copies (and later reads) its own slot of each tile; lanes 0 .. 16 kTps - 1 copy the
+  // warp's scales and zeros (s_copy_*), read by every lane after the wait and a warp barrier: per
+  // tile t of the step the first 32-k half always (if t == 0 or new_group), the second only for
+  // group 32. Steps past the split copy nothing but still commit a (empty) group, so the wait
+  // counts stay uniform; a lone 64-k tail tile copies only tile 0.
+  // Lane's scale copy (s_copy_*), fixed for the kernel: quarter s_q = 2 s_t + s_h of the step.
+  const int s_sz = s_copy_sz<NT>(lane);
+  const int s_q = s_copy_q<NT>(lane);
+  const int s_t = s_q >> 1;
+  const int s_h = s_q & 1;
+  const bool s_lane_copies = lane < 16 * kTps && (s_sz == 0 || kZeros) && (s_h == 0 || two_groups);
+  const uint16_t* s_src =
+      static_cast<const uint16_t*>(kZeros && s_sz ? p.zeros : p.scales) + n_warp + s_copy_ch(lane);
+  const uint32_t s_dst = smem_addr(s_s + s_index<NT>(0, warp, s_sz, s_q, s_copy_ch(lane)));
+  constexpr int kSSlotBytes = 2 * (s_index<NT>(1, 0, 0, 0, 0) - s_index<NT>(0, 0, 0, 0, 0));
   auto issue_step = [&](int step, int slot) {
-    const bool ok = warp_valid && step < nsteps;
+    const int tile0 = step * kTps;
+    const bool ok = warp_valid && tile0 < ntiles;
     if (ok) {
 #pragma unroll
-      for (int ti = 0; ti < kTiles; ++ti) {
-        const uint8_t* src =
-            w_lane + ti * w_tile_stride + static_cast<int64_t>(step) * layout::kTileBytes;
-        cp_async_16(smem_addr(s_w + w_index(slot, warp, ti, lane)), src, 16u);
+      for (int t = 0; t < kTps; ++t) {
+        if (t == 0 || tile0 + t < ntiles) {
+#pragma unroll
+          for (int ti = 0; ti < kTiles; ++ti) {
+            const uint8_t* src = w_lane + ti * w_tile_stride +
+                                 static_cast<int64_t>(tile0 + t) * layout::kTileBytes;
+            cp_async_16(smem_addr(s_w + w_index<NT>(slot, warp, t, ti, lane)), src, 16u);
+          }
+        }
       }
-      const int sz = s_copy_sz(lane);
-      const int h = s_copy_h(lane);
-      if (lane < 16 && (sz == 0 || kZeros) && (h == 0 || two_groups)) {
-        const int64_t k = kb + static_cast<int64_t>(step) * kStepK + 32 * h;
-        const uint16_t* base = static_cast<const uint16_t*>(sz ? p.zeros : p.scales);
-        const uint16_t* src = base + (k >> p.group_shift) * p.n + n_warp + s_copy_ch(lane);
-        cp_async_16(smem_addr(s_s + s_index(slot, warp, sz, h, s_copy_ch(lane))), src, 16u);
+      const int tile = tile0 + s_t;
+      if (s_lane_copies && (s_t == 0 || (tile < ntiles && new_group(tile)))) {
+        const int k = (kt0 + tile) * kStepK + 32 * s_h;
+        const uint16_t* src = s_src + static_cast<int64_t>(k >> p.group_shift) * p.n;
+        cp_async_16(s_dst + slot * kSSlotBytes, src, 16u);
       }
     }
     cp_async_commit();
@@ -237,51 +315,127 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[ti][nt][i] = 0.f;
 
-  // One 64-k step from ring slot `slot` against activation buffer buf, step s of the stage.
-  auto compute = [&](int slot, int buf, int s) {
-    uint4 w[kTiles];
-#pragma unroll
-    for (int ti = 0; ti < kTiles; ++ti) w[ti] = s_w[w_index(slot, warp, ti, lane)];
-    // sc[ti][hh][h]: scale pair of row g + 8hh of tile ti for 32-k half h (k16 sub-blocks 2h,
-    // 2h+1); without group 32 both halves read half 0.
-    T2 sc[kTiles][2][2], zc[kTiles][2][2];
-    const int h1 = two_groups ? 32 : 0;
+  // sc[ti][hh][h]: scale pair of row g + 8hh of mma tile ti for 32-k half h (k16 sub-blocks 2h,
+  // 2h+1) of the current 64-k tile; without group 32 both halves are half 0's. Carried from
+  // tile 0 to tile 1 of a step when tile 1 is in the same group.
+  T2 sc[kTiles][2][2], zc[kTiles][2][2];
+  float sf[kTiles][2][2];
+  auto load_scales = [&](int slot, int t) {
 #pragma unroll
     for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
-      for (int hh = 0; hh < 2; ++hh)
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int idx = s_index(slot, warp, 0, 0, 16 * ti + 8 * hh + g) + (h ? h1 : 0);
-          sc[ti][hh][h] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
-          zc[ti][hh][h] = as_pair<T2>(
-              kZeros ? static_cast<uint32_t>(s_s[idx + 64]) * 0x10001u : 0u);  // sz = 1: +64
+      for (int hh = 0; hh < 2; ++hh) {
+        const int idx = s_index<NT>(slot, warp, 0, 2 * t, 16 * ti + 8 * hh + g);
+        if constexpr (kF32) {
+          // rows g + 8 of fp16 come out of int4x8_to_pairs_x16 times 16
+          const float f = kX16 && hh == 1 ? 0.0625f : 1.f;
+          sf[ti][hh][0] = f * Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx]))).x;
+          sf[ti][hh][1] =
+              two_groups
+                  ? f * Tr::to_float2(as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]))).x
+                  : sf[ti][hh][0];
+        } else {
+          constexpr int kZ = s_index<NT>(0, 0, 1, 0, 0);  // zeros: sz = 1
+          sc[ti][hh][0] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
+          zc[ti][hh][0] =
+              as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + kZ]) * 0x10001u : 0u);
+          if (two_groups) {
+            sc[ti][hh][1] = as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]) * 0x10001u);
+            zc[ti][hh][1] =
+                as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + 32 + kZ]) * 0x10001u : 0u);
+          } else {
+            sc[ti][hh][1] = sc[ti][hh][0];
+            zc[ti][hh][1] = zc[ti][hh][0];
+          }
         }
-    uint32_t bq[NT][2][4];
+      }
+  };
+
+  // One ring step from slot `slot` against activation buffer buf, step s of the stage.
+  auto compute = [&](int slot, int buf, int s, int step) {
+    uint4 w[kTps][kTiles];
+#pragma unroll
+    for (int t = 0; t < kTps; ++t)
+#pragma unroll
+      for (int ti = 0; ti < kTiles; ++ti) w[t][ti] = s_w[w_index<NT>(slot, warp, t, ti, lane)];
     const uint4* sb = s_a + buf * kStageU4;
 #pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
+    for (int t = 0; t < kTps; ++t) {
+      const int tile = step * kTps + t;
+      if (t > 0 && tile >= ntiles) break;  // lone 64-k tail (warp-uniform)
+      if (t == 0 || new_group(tile)) load_scales(slot, t);
+      uint32_t bq[NT][2][4];
 #pragma unroll
-      for (int jj = 0; jj < 2; ++jj)
-        ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s, jj, lane)));
+      for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
+        for (int jj = 0; jj < 2; ++jj)
+          ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s * kTps + t, jj, lane)));
+      if constexpr (kF32) {
+        // Unscaled q - 8 through the mma into fresh fp32 accumulators, scaled once per group
+        // piece (the whole 64-k tile, or each 32-k half for group 32): 8 or 16 FFMA per tile
+        // instead of 32 HMUL2, and the dequantized weights are exact.
+        auto piece = [&](int j0, int nj, int h) {
+          float tmp[kTiles][NT][4];
 #pragma unroll
-      for (int ti = 0; ti < kTiles; ++ti) {
-        // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
-        T2 pr[4];
-        int4x8_to_pairs<T>(word_of(w[ti], j), pr);
-        uint32_t a[4];
+          for (int ti = 0; ti < kTiles; ++ti)
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const T2 s2 = sc[ti][i & 1][j >> 1];
-          pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
-          a[i] = as_u32(pr[i]);
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int i = 0; i < 4; ++i) tmp[ti][nt][i] = 0.f;
+#pragma unroll
+          for (int j = j0; j < j0 + nj; ++j)
+#pragma unroll
+            for (int ti = 0; ti < kTiles; ++ti) {
+              T2 pr[4];
+              if constexpr (kX16) {
+                int4x8_to_pairs_x16(word_of(w[t][ti], j), pr);
+              } else {
+                int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+              }
+              const uint32_t a[4] = {as_u32(pr[0]), as_u32(pr[1]), as_u32(pr[2]), as_u32(pr[3])};
+#pragma unroll
+              for (int nt = 0; nt < NT; ++nt) {
+                const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)],
+                                       bq[nt][j >> 1][2 * (j & 1) + 1]};
+                mma_m16n8k16<T>(tmp[ti][nt], a, b);
+              }
+            }
+#pragma unroll
+          for (int ti = 0; ti < kTiles; ++ti)
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+              for (int i = 0; i < 4; ++i)
+                acc[ti][nt][i] = fmaf(sf[ti][i >> 1][h], tmp[ti][nt][i], acc[ti][nt][i]);
+        };
+        if (two_groups) {
+          piece(0, 2, 0);
+          piece(2, 2, 1);
+        } else {
+          piece(0, 4, 0);
         }
+      } else {
 #pragma unroll
-        for (int nt = 0; nt < NT; ++nt) {
-          const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)], bq[nt][j >> 1][2 * (j & 1) + 1]};
-          mma_m16n8k16<T>(acc[ti][nt], a, b);
+        for (int j = 0; j < 4; ++j) {
+#pragma unroll
+          for (int ti = 0; ti < kTiles; ++ti) {
+            // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
+            T2 pr[4];
+            int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+            uint32_t a[4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              const T2 s2 = sc[ti][i & 1][j >> 1];
+              pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
+              a[i] = as_u32(pr[i]);
+            }
+#pragma unroll
+            for (int nt = 0; nt < NT; ++nt) {
+              const uint32_t b[2] = {bq[nt][j >> 1][2 * (j & 1)],
+                                     bq[nt][j >> 1][2 * (j & 1) + 1]};
+              mma_m16n8k16<T>(acc[ti][nt], a, b);
+            }
+          }
         }
       }
     }
@@ -290,25 +444,24 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // Prologue: stage 0's activations ride in step 0's group; wait for it and make it visible.
   if (nstages > 0) issue_a(0, 0);
 #pragma unroll
-  for (int i = 0; i < kWStages - 1; ++i) issue_step(i, i);
-  cp_async_wait<kWStages - 2>();
+  for (int i = 0; i < kSlots - 1; ++i) issue_step(i, i);
+  cp_async_wait<kSlots - 2>();
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
     const int buf = st & 1;
-    // Stage st+1's activations join the group of step 8st + 7 (issued just below), complete at
-    // this stage's last wait, and are published by the barrier that ends the stage. buf ^ 1 was
-    // last read in stage st - 1, before that stage's barrier.
+    // Stage st+1's activations join the group of step kSteps st + kSlots - 1 (the stage's last,
+    // issued just below), complete at this stage's last wait, and are published by the barrier
+    // that ends the stage. buf ^ 1 was last read in stage st - 1, before that stage's barrier.
     if (st + 1 < nstages) issue_a(st + 1, buf ^ 1);
 #pragma unroll
-    for (int s = 0; s < kStageSteps; ++s) {
-      static_assert(kWStages == kStageSteps, "ring slot = step within the stage");
-      const int step = st * kStageSteps + s;
+    for (int s = 0; s < kSteps; ++s) {
+      const int step = st * kSteps + s;
       __syncwarp();  // every lane is done with the slot the next copy overwrites (step - 1's)
-      issue_step(step + kWStages - 1, (s + kWStages - 1) % kWStages);
-      cp_async_wait<kWStages - 1>();
+      issue_step(step + kSlots - 1, (s + kSlots - 1) % kSlots);
+      cp_async_wait<kSlots - 1>();
       __syncwarp();  // other lanes' scale copies are visible
-      if (warp_valid && step < nsteps) compute(s, buf, s);
+      if (warp_valid && step < nsteps) compute(s, buf, s, step);
     }
     __syncthreads();
   }
@@ -377,7 +530,7 @@ cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
   if (m_blocks > 0x7fffffff || n_blocks > 65535 || split > 65535) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
                   static_cast<unsigned>(split));
-  constexpr size_t kSmem = smem_bytes<MT>();
+  constexpr size_t kSmem = smem_bytes<NT>();
   const cudaError_t attr_err =
       ensure_dynamic_smem<gemv_tc_kernel<T, NT, kZeros>>(static_cast<int>(kSmem));
   if (attr_err != cudaSuccess) return attr_err;
