@@ -204,8 +204,11 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
     for (int r = 0; r < kLaneRows; ++r) acc[m][r] = 0.f;
 
   // Scales (and zeros) of the group holding k index kk, for the lane's 4 rows (16-B apart).
+  // kk is clamped to K - 1: the second tile of a split's last step may lie past K (a lone 64-k
+  // tile; its weights and activations are zero-filled), and its group row does not exist.
+  const int k_last = static_cast<int>(p.k) - 1;  // K <= 2^20
   auto load_sz = [&](int kk, float (&s4)[kLaneRows], float (&z4)[kLaneRows]) {
-    const int64_t off = static_cast<int64_t>(kk >> p.group_shift) * p.n;
+    const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
 #pragma unroll
     for (int r = 0; r < kLaneRows; ++r) {
       s4[r] = load_as_float<T>(scales + off + lane_row(g, r));
