@@ -156,11 +156,19 @@ gpu-bundle: examples
 	# The C programs need the soname; a copy, not a link (the bundle travels as plain files).
 	cp $(DIST)/libw4a16.so $(DIST)/$(SONAME)
 	cp scripts/run-gpu-tests.sh scripts/sanitize-gpu.sh $(DIST)/
-	# The test binaries each embed every kernel: the bundle travels compressed (the device
-	# tool carries at most 64 MiB). There: tar xzf dist/bundle/gpu.tar.gz -C /tmp.
-	rm -rf $(CURDIR)/dist/bundle; mkdir -p $(CURDIR)/dist/bundle
-	tar czf $(CURDIR)/dist/bundle/gpu.tar.gz -C $(CURDIR)/dist gpu
-	du -sh $(DIST) $(CURDIR)/dist/bundle/gpu.tar.gz
+	# The test binaries each embed every kernel, so the whole bundle (~95 MB compressed) is more
+	# than the device tool carries at once (64 MiB): two archives, each carried on its own,
+	# extracted into the same gpu/ folder there (tar xzf dist/bundle-*/gpu-*.tar.gz -C /tmp):
+	#   bundle-tests: the GPU test binaries, the library, the C/C++ programs, the scripts;
+	#   bundle-tools: the bench and the C API test binaries (which also run here, GPU-less).
+	rm -rf $(CURDIR)/dist/bundle $(CURDIR)/dist/bundle-tests $(CURDIR)/dist/bundle-tools
+	mkdir -p $(CURDIR)/dist/bundle-tests $(CURDIR)/dist/bundle-tools
+	cd $(CURDIR)/dist && tar czf bundle-tests/gpu-tests.tar.gz gpu/test-gpu gpu/test-reliability_gpu \
+	  gpu/test-tune_gpu gpu/test-multi_gpu gpu/libw4a16.so gpu/$(SONAME) gpu/tests.txt \
+	  gpu/run-gpu-tests.sh gpu/sanitize-gpu.sh $(addprefix gpu/,$(EXAMPLES) $(CXX_EXAMPLES))
+	cd $(CURDIR)/dist && tar czf bundle-tools/gpu-tools.tar.gz gpu/w4a16-bench gpu/test-capi \
+	  gpu/test-capi_args gpu/test-lifetime gpu/test-fuzz_capi
+	du -sh $(DIST) $(CURDIR)/dist/bundle-tests/gpu-tests.tar.gz $(CURDIR)/dist/bundle-tools/gpu-tools.tar.gz
 
 clean:
 	$(CARGO) clean
