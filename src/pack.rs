@@ -45,6 +45,17 @@ pub fn packed_position(k: usize, n: usize, kk: usize) -> (usize, bool) {
     (elem / 2, elem % 2 == 1)
 }
 
+/// The nibble (q ^ 8) that packed layout v2 stores for weight (n, kk) of an [N, K] matrix: for
+/// tests and tools that check packed bytes weight by weight.
+pub fn packed_nibble(packed: &[u8], k: usize, n: usize, kk: usize) -> u8 {
+    let (byte, high) = packed_position(k, n, kk);
+    if high {
+        packed[byte] >> 4
+    } else {
+        packed[byte] & 0xF
+    }
+}
+
 /// Plain byte offsets of the four bytes one packed word is made of: rows g and g+8 of the tile,
 /// at k = ka (bytes 0, 1) and ka + 8 (bytes 2, 3), ka = 64kb + 16j + 2c.
 fn word_sources(k: usize, nb: usize, kb: usize, s: usize, j: usize) -> [usize; 4] {
@@ -234,9 +245,7 @@ mod tests {
         assert_ne!(packed, plain);
         for _ in 0..100 {
             let (ni, ki) = (rng.below(d.n as u64) as usize, rng.below(d.k as u64) as usize);
-            let (byte, high) = packed_position(d.k, ni, ki);
-            let nib = if high { packed[byte] >> 4 } else { packed[byte] & 0xF };
-            assert_eq!(nib, q[ni * d.k + ki] ^ 8);
+            assert_eq!(packed_nibble(&packed, d.k, ni, ki), q[ni * d.k + ki] ^ 8);
         }
         let mut back = vec![0u8; d.weight_bytes()];
         unpack_host(&d, &packed, &mut back).unwrap();

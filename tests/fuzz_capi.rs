@@ -281,8 +281,7 @@ proptest! {
         let need = need as usize;
         for _ in 0..64 {
             let (ni, ki) = (rng.below(n as u64) as usize, rng.below(k as u64) as usize);
-            let (byte, high) = w4a16::pack::packed_position(k as usize, ni, ki);
-            let nib = if high { packed[byte] >> 4 } else { packed[byte] & 0xF };
+            let nib = w4a16::pack::packed_nibble(&packed, k as usize, ni, ki);
             prop_assert_eq!(nib, w4a16::pack::q_at(&src, k as usize, ni, ki) ^ 8, "weight ({}, {})", ni, ki);
         }
         prop_assert!(packed[need..].iter().all(|&b| b == 0xEE), "pack wrote past N*K/2");

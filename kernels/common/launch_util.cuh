@@ -24,4 +24,22 @@ cudaError_t ensure_dynamic_smem(int bytes) {
   return err;
 }
 
+// SM count of the calling thread's current device (*device set too), queried once per device:
+// the launchers size persistent grids and CTA shapes with it on every call.
+inline cudaError_t current_device_sm_count(int* device, int* sms) {
+  constexpr int kMaxDevices = 64;
+  static std::atomic<int> cached[kMaxDevices];
+  cudaError_t err = cudaGetDevice(device);
+  if (err != cudaSuccess) return err;
+  const bool slot = *device >= 0 && *device < kMaxDevices;
+  int n = slot ? cached[*device].load(std::memory_order_relaxed) : 0;
+  if (n <= 0) {
+    err = cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, *device);
+    if (err != cudaSuccess) return err;
+    if (slot) cached[*device].store(n, std::memory_order_relaxed);
+  }
+  *sms = n;
+  return cudaSuccess;
+}
+
 }  // namespace w4a16

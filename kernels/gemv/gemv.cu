@@ -47,6 +47,7 @@
 #include <cuda_runtime.h>
 
 #include "common/int4.cuh"
+#include "common/launch_util.cuh"
 #include "common/ptx.cuh"
 #include "gemv/gemv_tc.cuh"
 #include "launch.h"
@@ -449,9 +450,7 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
   // At most one CTA per SM: the large CTA (see max_warps_for).
   int device = 0, sms = 0;
-  cudaError_t qerr = cudaGetDevice(&device);
-  if (qerr == cudaSuccess)
-    qerr = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  const cudaError_t qerr = current_device_sm_count(&device, &sms);
   if (qerr != cudaSuccess) return qerr;
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
   const int threads = 32 * (wide ? max_warps_for(MT) : warps_for(MT));

@@ -1,10 +1,9 @@
 // sm90.cu — launcher of the SM90 mixed-input GEMM family (TMA + wgmma, warp-specialized).
 // The instantiations live in the generated family TUs (one per family of configs.def and dtype);
 // this file only maps a config id to its entry point. Policy (which id, split) is in Rust.
-#include <atomic>
-
 #include <cuda_runtime.h>
 
+#include "common/launch_util.cuh"
 #include "launch.h"
 #include "sm90/sm90_entries.h"
 
@@ -16,27 +15,15 @@
 
 namespace {
 
-// SM count per device, queried once (the persistent schedulers size their grid with it).
-constexpr int kMaxDevices = 64;
-std::atomic<int> g_sm_count[kMaxDevices];
-
+// SM count of the current device (the persistent schedulers size their grid with it); on a
+// GPU-less machine (workspace queries) an H100's count.
 int sm_count(int* device) {
-  int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) {
+  int sms = 0;
+  if (w4a16::current_device_sm_count(device, &sms) != cudaSuccess || sms <= 0) {
     cudaGetLastError();
-    dev = 0;
+    return 132;
   }
-  *device = dev;
-  if (dev < 0 || dev >= kMaxDevices) dev = 0;
-  int n = g_sm_count[dev].load(std::memory_order_relaxed);
-  if (n <= 0) {
-    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, *device) != cudaSuccess || n <= 0) {
-      cudaGetLastError();
-      return 132;  // no device (workspace queries on a GPU-less machine): an H100's count
-    }
-    g_sm_count[dev].store(n, std::memory_order_relaxed);
-  }
-  return n;
+  return sms;
 }
 
 }  // namespace
