@@ -38,7 +38,7 @@ STATIC_LIBS := -lstdc++ -lgcc_s -lpthread -ldl -lrt -lm
 CMAKE_BIN   ?= $(shell command -v cmake 2>/dev/null || echo $(TOOLCHAIN)/venv/bin/cmake)
 
 .PHONY: all setup build header examples run test test-cpu test-sass test-gpu test-c test-install \
-        install uninstall gpu-bundle clean
+        install uninstall gpu-bundle decode-bundle clean
 
 all: build
 
@@ -140,6 +140,15 @@ test-gpu:
 	  echo "'make gpu-bundle' here and 'dist/gpu/run-gpu-tests.sh' there."
 	  echo "=================================================================="
 	fi
+
+# The decode-path subset of the bundle (one device call: scripts/device-decode.sh): GEMV and PDL
+# tests, the bench, the server example; under the 64 MiB carry limit.
+decode-bundle: gpu-bundle
+	rm -rf $(CURDIR)/dist/bundle-decode; mkdir -p $(CURDIR)/dist/bundle-decode
+	cp scripts/compare-bench.py $(DIST)/
+	cd $(CURDIR)/dist && tar czf bundle-decode/decode.tar.gz gpu/test-gpu gpu/test-reliability_gpu \
+	  gpu/w4a16-bench gpu/server_mlp gpu/libw4a16.so gpu/$(SONAME) gpu/compare-bench.py
+	ls -l $(CURDIR)/dist/bundle-decode
 
 # Gathers the .so, the GPU test binary and the C programs into dist/gpu/ (git-ignored) with one
 # script that runs them on a GPU machine that has no Rust toolchain.

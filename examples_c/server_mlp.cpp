@@ -444,6 +444,11 @@ int main() {
     const Server server(handle.get(), host);
     std::printf("loaded: weights packed on the GPU, workspace %zu bytes shared by all layers\n",
                 server.workspace_bytes());
+    // Decode layers run back to back: with programmatic dependent launch each GEMV fetches its
+    // weights while the layer ahead finishes. Allowed here because nothing writes the packed
+    // weights any more (the loader synchronized after w4a16_pack_weights).
+    W4A16_OK(w4a16_set_pdl(handle.get(), 1));
+    std::printf("programmatic dependent launch: on (w4a16_set_pdl)\n");
     cudaStream_t s = server.stream();
     int checks = 0, failures = 0;
     int64_t row0 = 0;  // decode steps walk through the pool

@@ -40,7 +40,13 @@ typedef struct w4a16k_gemm_args {
   int32_t split_k;        // >= 1; > 1 only where the family supports it (reduction via workspace)
   void* workspace;        // device scratch (may be NULL when workspace_bytes == 0)
   size_t workspace_bytes;
+  int32_t flags;          // W4A16K_FLAG_* bits; 0 = none
 } w4a16k_gemm_args;
+
+// W4A16K_FLAG_PDL: launch with programmatic dependent launch where the family supports it (GEMV
+// family: the kernels prefetch weights and scales before waiting for the previous kernel of the
+// stream; see common/ptx.cuh). Families without it ignore the flag.
+enum { W4A16K_FLAG_PDL = 1 };
 
 // CUDA-core GEMV family (kernels/gemv): any M, tuned for M <= 16.
 cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t stream);

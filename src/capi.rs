@@ -307,16 +307,17 @@ pub unsafe extern "C" fn w4a16_desc_init(
 
 /// Creates a handle for CUDA device `device` (an ordinal as cudaSetDevice takes it) and stores it
 /// in `*handle` (out, not NULL; set to NULL on failure). The handle is owned by the caller until
-/// w4a16_destroy. Reads W4A16_FORCE_PATH ("gemv" or "tensor_core": see w4a16_force_path).
+/// w4a16_destroy. Reads W4A16_FORCE_PATH ("gemv" or "tensor_core": see w4a16_force_path) and
+/// W4A16_PDL ("0" or "1": see w4a16_set_pdl).
 /// Returns SUCCESS; NO_DEVICE without a driver or a GPU; INVALID_ARGUMENT if handle is NULL, the
-/// device does not exist or W4A16_FORCE_PATH has another value; NOT_SUPPORTED on a GPU this build
+/// device does not exist or W4A16_FORCE_PATH or W4A16_PDL has another value; NOT_SUPPORTED on a GPU this build
 /// has no kernels for (it targets sm_90a: H100/H200); CUDA_ERROR for another CUDA failure.
 ///
 /// Thread safety: once created, a handle may be used by any number of host threads at once,
 /// typically each with its own stream (calls keep no mutable per-call state in the handle).
 /// Every call with a handle must come from a thread whose current CUDA device (cudaSetDevice) is
-/// `device`, else it returns WRONG_DEVICE; use one handle per GPU. w4a16_force_path changes the
-/// handle for all threads. w4a16_destroy must not race with any other call on the same handle.
+/// `device`, else it returns WRONG_DEVICE; use one handle per GPU. w4a16_force_path and
+/// w4a16_set_pdl change the handle for all threads. w4a16_destroy must not race with any other call on the same handle.
 /// w4a16_last_error() is per thread. Concurrent calls writing the same C or workspace buffer on
 /// different streams race like any other CUDA work: order them with the streams. Any thread may
 /// create handles, for any device.
@@ -578,6 +579,33 @@ pub unsafe extern "C" fn w4a16_force_path(handle: w4a16_handle_t, path: i32) -> 
             })?),
         };
         h.set_forced_path(forced);
+        Ok(())
+    })
+}
+
+/// Turns programmatic dependent launch (PDL, Hopper) on (`enable` = 1) or off (0) for later
+/// w4a16_gemm calls on this handle that run on the GEMV path (the tensor-core path ignores it).
+/// With it on, a GEMV kernel may start while the kernel ahead of it in the stream is still
+/// finishing: it fetches its packed weights, scales and zeros at once and waits for that kernel
+/// only before it reads the activations or the bias or writes the output or the workspace. In a
+/// decode step of back-to-back layers this hides the launch gap and the previous kernel's tail
+/// (the figures are in bench/NOTES.md). The library applies it only to the GEMV configurations
+/// it was measured to speed up (docs/DISPATCH.md). CUDA-graph capturable.
+/// The caller's promise while it is on: the kernel launched just before a w4a16_gemm in the same
+/// stream does not write that call's packed weights, scales or zeros (w4a16_pack_weights
+/// included: put any other work, an event or a synchronization between packing and the first
+/// product). Off by default; the initial value comes from the W4A16_PDL environment variable
+/// ("1" or "0") read by w4a16_create.
+/// Returns SUCCESS or INVALID_ARGUMENT (NULL handle, enable not 0 or 1). Thread-safe; calls
+/// already enqueued are not affected.
+#[no_mangle]
+pub unsafe extern "C" fn w4a16_set_pdl(handle: w4a16_handle_t, enable: i32) -> w4a16_status_t {
+    guard(|| {
+        let h = handle_ref(handle)?;
+        match enable {
+            0 | 1 => h.set_pdl(enable == 1),
+            e => return Err(Error::invalid(format!("enable={e} must be 0 or 1"))),
+        }
         Ok(())
     })
 }

@@ -307,6 +307,20 @@ impl Choice {
         Choice { path: Path::TensorCore, config, split_k, reason: Reason::Forced }
     }
 
+    /// Whether a handle with programmatic dependent launch on (w4a16_set_pdl) launches this
+    /// selection with it. Measured on H100, CUDA-graph replay of back-to-back calls
+    /// (bench/NOTES.md, session 3): the GEMV family gains 1.02-1.34x, except the tensor-core
+    /// GEMV's 16-token kernel (M > 8) on large weights, which lost 6-14% on 4 of the 5 shapes
+    /// over 16 MiB (and gained 1.06-1.21x on the two under it). The tensor-core path never uses it.
+    pub fn uses_pdl(&self, w: &WeightDesc, m: usize) -> bool {
+        const TC16_PDL_MAX_WEIGHT_BYTES: usize = 16 << 20;
+        match self.path {
+            Path::TensorCore => false,
+            Path::Gemv if self.config == GEMV_CFG_CUDA_CORE || m <= 8 => true,
+            Path::Gemv => w.weight_bytes() <= TC16_PDL_MAX_WEIGHT_BYTES,
+        }
+    }
+
     /// Whether this selection is an SM90 (TMA + wgmma) configuration.
     pub fn is_sm90(&self) -> bool {
         self.path == Path::TensorCore && self.config >= SM90_FIRST_CONFIG
@@ -347,24 +361,11 @@ impl Choice {
             },
             Path::TensorCore if self.is_sm90() => {
                 let args = kernels::GemmArgs {
-                    a: std::ptr::null(),
-                    lda: w.k as i64,
-                    packed_w: std::ptr::null(),
-                    scales: std::ptr::null(),
                     // Only NULL-ness is read (which zero mode); never dereferenced.
                     zeros: if w.has_zeros { 16usize as *const std::ffi::c_void } else { std::ptr::null() },
-                    bias: std::ptr::null(),
-                    c: std::ptr::null_mut(),
-                    ldc: w.n as i64,
-                    m: m as i64,
-                    n: w.n as i64,
-                    k: w.k as i64,
-                    group_size: w.group_size as i32,
-                    dtype: w.dtype.code(),
                     config: self.config,
                     split_k: self.split_k,
-                    workspace: std::ptr::null_mut(),
-                    workspace_bytes: 0,
+                    ..kernels::GemmArgs::shape(m as i64, w.n as i64, w.k as i64, w.group_size as i32, w.dtype.code())
                 };
                 // SAFETY: pure size computation; no pointer of `args` is dereferenced.
                 unsafe { kernels::w4a16k_sm90_workspace_bytes(&args) }
@@ -434,6 +435,24 @@ pub fn forced_path_from_env() -> Result<Option<Path>> {
 mod tests {
     use super::*;
     use crate::types::Dtype;
+
+    #[test]
+    fn pdl_only_where_measured_to_pay() {
+        let big = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap(); // 32 MiB
+        let small = WeightDesc::new(Dtype::F16, 4096, 4096, 128, false).unwrap(); // 8 MiB
+        let gemv = |config| Choice { path: Path::Gemv, config, split_k: 1, reason: Reason::Forced };
+        for w in [&big, &small] {
+            for m in [1, 8, 16] {
+                assert!(gemv(GEMV_CFG_CUDA_CORE).uses_pdl(w, m));
+                assert!(!Choice::tensor_core(0, 1).uses_pdl(w, m));
+            }
+            for cfg in [GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER] {
+                assert!(gemv(cfg).uses_pdl(w, 8));
+            }
+        }
+        assert!(!gemv(GEMV_CFG_TC_WORKSPACE).uses_pdl(&big, 16));
+        assert!(gemv(GEMV_CFG_TC_CLUSTER).uses_pdl(&small, 16));
+    }
 
     #[test]
     fn gemv_heuristic_is_valid_for_every_shape_and_m() {

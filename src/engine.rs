@@ -11,7 +11,7 @@ use crate::types::WeightDesc;
 use arc_swap::ArcSwap;
 use std::ffi::c_void;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Device pointers must be aligned to this many bytes (16-byte vector loads and stores).
 pub const POINTER_ALIGNMENT: usize = 16;
@@ -45,9 +45,23 @@ pub struct Handle {
     table: ArcSwap<Table>,
     /// Path code forced on every call (-1 = none); atomic so a shared handle can be switched.
     forced: AtomicI32,
+    /// Launch the GEMV family with programmatic dependent launch (w4a16_set_pdl).
+    pdl: AtomicBool,
 }
 
 const NOT_FORCED: i32 = -1;
+
+/// Reads the W4A16_PDL switch ("1" on, "0" off); unset or empty = off.
+pub fn pdl_from_env() -> Result<bool> {
+    match std::env::var("W4A16_PDL") {
+        Ok(v) if !v.trim().is_empty() => match v.trim() {
+            "1" => Ok(true),
+            "0" => Ok(false),
+            _ => Err(Error::invalid(format!("W4A16_PDL={v:?} must be \"0\" or \"1\""))),
+        },
+        _ => Ok(false),
+    }
+}
 
 fn check_aligned(name: &str, p: *const c_void) -> Result<()> {
     if p as usize % POINTER_ALIGNMENT != 0 {
@@ -95,7 +109,14 @@ impl Handle {
                 }
             }
         }
-        Ok(Handle { info, device_key, table: ArcSwap::from_pointee(table), forced: AtomicI32::new(forced) })
+        let pdl = pdl_from_env()?;
+        Ok(Handle {
+            info,
+            device_key,
+            table: ArcSwap::from_pointee(table),
+            forced: AtomicI32::new(forced),
+            pdl: AtomicBool::new(pdl),
+        })
     }
 
     pub fn device(&self) -> &DeviceInfo {
@@ -105,6 +126,15 @@ impl Handle {
     /// Forces every call of this handle onto `path` (None = normal dispatch). Debugging and tests.
     pub fn set_forced_path(&self, path: Option<Path>) {
         self.forced.store(path.map_or(NOT_FORCED, Path::code), Ordering::Relaxed);
+    }
+
+    /// Programmatic dependent launch for the GEMV family on later calls (see w4a16_set_pdl).
+    pub fn set_pdl(&self, enable: bool) {
+        self.pdl.store(enable, Ordering::Relaxed);
+    }
+
+    pub fn pdl(&self) -> bool {
+        self.pdl.load(Ordering::Relaxed)
     }
 
     pub fn forced_path(&self) -> Option<Path> {
@@ -239,15 +269,12 @@ impl Handle {
             bias: ops.bias,
             c: ops.c,
             ldc: ops.ldc as i64,
-            m: ops.m as i64,
-            n: w.n as i64,
-            k: w.k as i64,
-            group_size: w.group_size as i32,
-            dtype: w.dtype.code(),
             config: choice.config,
             split_k: choice.split_k,
             workspace: ops.workspace,
             workspace_bytes: ops.workspace_bytes,
+            flags: if self.pdl() && choice.uses_pdl(w, ops.m) { k::FLAG_PDL } else { 0 },
+            ..GemmArgs::shape(ops.m as i64, w.n as i64, w.k as i64, w.group_size as i32, w.dtype.code())
         };
         let err = match choice.path {
             Path::Gemv => k::w4a16k_gemv(&args, stream),

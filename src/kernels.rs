@@ -35,6 +35,38 @@ pub struct GemmArgs {
     pub split_k: i32,
     pub workspace: *mut c_void,
     pub workspace_bytes: usize,
+    pub flags: i32,
+}
+
+/// `W4A16K_FLAG_PDL`: programmatic dependent launch (GEMV family; others ignore it).
+pub const FLAG_PDL: i32 = 1;
+
+impl GemmArgs {
+    /// The arguments of an M x N x K product with every pointer NULL, lda = K, ldc = N, the
+    /// family's default configuration, no split, no workspace and no flags: callers fill in
+    /// the rest with struct update syntax.
+    pub fn shape(m: i64, n: i64, k: i64, group_size: i32, dtype: i32) -> GemmArgs {
+        GemmArgs {
+            a: std::ptr::null(),
+            lda: k,
+            packed_w: std::ptr::null(),
+            scales: std::ptr::null(),
+            zeros: std::ptr::null(),
+            bias: std::ptr::null(),
+            c: std::ptr::null_mut(),
+            ldc: n,
+            m,
+            n,
+            k,
+            group_size,
+            dtype,
+            config: 0,
+            split_k: 1,
+            workspace: std::ptr::null_mut(),
+            workspace_bytes: 0,
+            flags: 0,
+        }
+    }
 }
 
 #[repr(C)]

@@ -296,6 +296,7 @@ fn header_limit_macros_match_the_library() {
 #[test]
 fn force_path_and_dequantize_host_check_arguments() {
     expect(unsafe { w4a16_force_path(null_mut(), 0) }, W4A16_STATUS_INVALID_ARGUMENT, "handle is NULL");
+    expect(unsafe { w4a16_set_pdl(null_mut(), 1) }, W4A16_STATUS_INVALID_ARGUMENT, "handle is NULL");
     let (s, d) = desc(0, 64, 64, 32, 1);
     assert_eq!(s, W4A16_STATUS_SUCCESS);
     // q = 0x0F / 0x00 alternating bytes; scale 1.0 (0x3C00), zero 0.5 (0x3800).

@@ -366,6 +366,7 @@ fn handle_entry_points_with_null_handle_and_other_bad_arguments() {
     expect(unsafe { w4a16_plan(null_mut(), null(), 0, &mut plan) }, W4A16_STATUS_INVALID_ARGUMENT, &["handle is NULL"]);
     for path in [-1, 0, 1, 2, i32::MIN] {
         expect(unsafe { w4a16_force_path(null_mut(), path) }, W4A16_STATUS_INVALID_ARGUMENT, &["handle is NULL"]);
+        expect(unsafe { w4a16_set_pdl(null_mut(), path) }, W4A16_STATUS_INVALID_ARGUMENT, &["handle is NULL"]);
     }
     expect(unsafe { w4a16_pack_weights(null_mut(), null(), null(), null_mut(), null_mut()) }, W4A16_STATUS_INVALID_ARGUMENT, &["handle is NULL"]);
     expect(

@@ -149,15 +149,7 @@ impl Problem {
             bias: if bias { self.d_bias.ptr() } else { std::ptr::null() },
             c,
             ldc: ldc as i64,
-            m: m as i64,
-            n: self.w.n as i64,
-            k: self.w.k as i64,
-            group_size: self.w.group_size as i32,
-            dtype: self.w.dtype.code(),
-            config: 0,
-            split_k: 1,
-            workspace: std::ptr::null_mut(),
-            workspace_bytes: 0,
+            ..GemmArgs::shape(m as i64, self.w.n as i64, self.w.k as i64, self.w.group_size as i32, self.w.dtype.code())
         }
     }
 

@@ -165,6 +165,16 @@ __device__ __forceinline__ uint4 ldg_stream_128(const void* p) {
       : "l"(p));
   return v;
 }
+// The same load as a volatile asm: the compiler keeps it in program order with other volatile
+// asm, so it is issued before a following grid_dependency_wait() (a plain one was measured to be
+// scheduled after it, losing the prefetch that programmatic dependent launch is for).
+__device__ __forceinline__ uint4 ldg_stream_128_ordered(const void* p) {
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+}
 
 // 16-byte read-only load through L1 (activations: re-read by every warp of the CTA).
 __device__ __forceinline__ uint4 ldg_128(const void* p) {

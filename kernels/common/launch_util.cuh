@@ -2,6 +2,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <utility>
 #include <cuda_runtime.h>
 
 namespace w4a16 {
@@ -40,6 +41,40 @@ inline cudaError_t current_device_sm_count(int* device, int* sms) {
   }
   *sms = n;
   return cudaSuccess;
+}
+
+// Launches `kernel` on `stream`, with programmatic dependent launch when `pdl` (the kernel then
+// must call grid_dependency_wait() before touching anything an earlier kernel may write; see
+// common/ptx.cuh) and as thread-block clusters of `cluster` when cluster != (1, 1, 1). Returns the
+// launch's error (cudaLaunchKernelEx reports configuration errors itself; cudaGetLastError after it
+// picks up anything left by the launch). Template parameters: Args = the kernel's parameter types.
+template <typename... Args, typename... Actual>
+cudaError_t launch_kernel(void (*kernel)(Args...), dim3 grid, dim3 block, size_t smem,
+                          cudaStream_t stream, bool pdl, dim3 cluster, Actual&&... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = smem;
+  cfg.stream = stream;
+  cudaLaunchAttribute attr[2];
+  unsigned n = 0;
+  if (pdl) {
+    attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[n].val.programmaticStreamSerializationAllowed = 1;
+    ++n;
+  }
+  if (cluster.x * cluster.y * cluster.z != 1) {
+    attr[n].id = cudaLaunchAttributeClusterDimension;
+    attr[n].val.clusterDim.x = cluster.x;
+    attr[n].val.clusterDim.y = cluster.y;
+    attr[n].val.clusterDim.z = cluster.z;
+    ++n;
+  }
+  cfg.attrs = n > 0 ? attr : nullptr;
+  cfg.numAttrs = n;
+  const cudaError_t err = cudaLaunchKernelEx(&cfg, kernel, std::forward<Actual>(args)...);
+  if (err != cudaSuccess) return err;
+  return cudaGetLastError();
 }
 
 }  // namespace w4a16

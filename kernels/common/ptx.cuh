@@ -27,6 +27,26 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
 }
 
+// Programmatic dependent launch (PDL, sm_90). A kernel launched with the programmatic stream
+// serialization attribute (launch_util.cuh: launch_kernel) may start before the kernel ahead of it
+// in the stream has finished; grid_dependency_wait() blocks until that kernel has completed and
+// its memory is visible, so everything the previous kernel may write (activations, the output,
+// the workspace) is touched only after it. Launched without the attribute it returns at once.
+// allow_dependent_launch() lets the next PDL-launched kernel start once every CTA of this grid has
+// called it (or exited); it is called only after grid_dependency_wait(), so a dependent's early
+// reads never run beside a kernel further back in the stream.
+__device__ __forceinline__ void grid_dependency_wait() {
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+}
+__device__ __forceinline__ void allow_dependent_launch() {
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+}
+// Asks the TMA unit to bring `bytes` (a multiple of 16; p 16-byte aligned) of global memory into
+// L2, with nothing returned: one instruction starts a whole contiguous range.
+__device__ __forceinline__ void prefetch_l2_bulk(const void* p, uint32_t bytes) {
+  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(p), "r"(bytes) : "memory");
+}
+
 // Four 8x8 b16 matrices; lane i supplies the address of row (i % 8) of matrix (i / 8), and
 // register j receives matrix j's (row lane/4, columns 2*(lane%4) + {0,1}).
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {

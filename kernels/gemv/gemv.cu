@@ -172,16 +172,21 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
 
   // Weights of step s. A step's first tile is in range whenever the step exists (s < steps:
   // in_range), its second only if the split does not end in a lone tile; out of range -> zeros.
-  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s, bool in_range) {
+  // kOrdered (the prologue): loads that stay ahead of grid_dependency_wait().
+  auto load_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int s, bool in_range, auto ordered) {
+    constexpr bool kOrdered = decltype(ordered)::value;
+    auto ld = [](const uint8_t* q) {
+      return kOrdered ? ldg_stream_128_ordered(q) : ldg_stream_128(q);
+    };
     const int t = step_tile(s, 0);
     const bool ok0 = in_range || t < n_tiles, ok1 = t + 1 < n_tiles;
     const uint8_t* q0 = w_lane + static_cast<int64_t>(t) * kTileBytes;
     const uint8_t* q1 = q0 + blk_bytes;
     const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
-    buf[0][0] = ok0 ? ldg_stream_128(q0) : zero;
-    buf[0][1] = ok0 ? ldg_stream_128(q1) : zero;
-    buf[1][0] = ok1 ? ldg_stream_128(q0 + kTileBytes) : zero;
-    buf[1][1] = ok1 ? ldg_stream_128(q1 + kTileBytes) : zero;
+    buf[0][0] = ok0 ? ld(q0) : zero;
+    buf[0][1] = ok0 ? ld(q1) : zero;
+    buf[1][0] = ok1 ? ld(q0 + kTileBytes) : zero;
+    buf[1][1] = ok1 ? ld(q1 + kTileBytes) : zero;
   };
   // Activations of step s (s < steps) into ring slot `slot`; a lone last tile is zero-filled (its
   // weights are zero too), so the math needs no tail branch.
@@ -352,13 +357,26 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
   // ahead in the shared ring (slot s & 1).
   {
     uint4 wb[3][kStepTiles][kBlocks];
-    load_w(wb[0], 0, false);
-    load_w(wb[1], 1, false);
+    // The CTA's first two steps of every warp are one contiguous range of each block: one bulk
+    // L2 prefetch each, so they are on their way before the wait even where the compiler
+    // schedules some of the register loads below after it (it does).
+    if (threadIdx.x == 0 && n_tiles > 0) {
+      const uint32_t bytes = static_cast<uint32_t>(min(n_tiles, 4 * kW)) * kTileBytes;
+      const uint8_t* first = w_lane - 16 * lane;
+      prefetch_l2_bulk(first, bytes);
+      prefetch_l2_bulk(first + blk_bytes, bytes);
+    }
+    load_w(wb[0], 0, false, std::true_type{});
+    load_w(wb[1], 1, false, std::true_type{});
+    // Weights and scales are never written by the kernel ahead (w4a16_set_pdl's contract): they
+    // are fetched before the wait, everything else after it.
+    grid_dependency_wait();
+    allow_dependent_launch();
     if (steps > 0) copy_a(0, 0);
     auto k_loop = [&](auto one_piece) {
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
                           uint4 (&next2)[kStepTiles][kBlocks]) {
-        if (s + 2 < steps) load_w(next2, s + 2, true);
+        if (s + 2 < steps) load_w(next2, s + 2, true, std::false_type{});
         __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
         if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
         else cp_async_commit();
@@ -417,6 +435,8 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
                                                             const T* __restrict__ bias,
                                                             T* __restrict__ c, int64_t ldc) {
   using Tr = DtypeTraits<T>;
+  grid_dependency_wait();  // the partials come from the kernel ahead
+  allow_dependent_launch();
   const int64_t quads_per_row = n / 4;
   const int64_t total = m * quads_per_row;
   const int64_t plane = m * n;
@@ -444,7 +464,7 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
 }
 
 template <typename T, int MT, bool kZeros, bool kBias>
-cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
+cudaError_t launch_mt(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
@@ -462,8 +482,8 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    gemv_kernel<T, MT, kZeros, kBias><<<grid, threads, 0, stream>>>(q);
-    const cudaError_t err = cudaGetLastError();
+    const cudaError_t err = launch_kernel(gemv_kernel<T, MT, kZeros, kBias>, grid, dim3(threads),
+                                          0, stream, pdl, dim3(1, 1, 1), q);
     if (err != cudaSuccess) return err;
   }
   return cudaSuccess;
@@ -471,48 +491,48 @@ cudaError_t launch_mt(const Params& p, int split_k, cudaStream_t stream) {
 
 // The instantiation list: MT = M for M <= 8 (no wasted rows), MT = 8 otherwise.
 template <typename T, bool kZeros, bool kBias>
-cudaError_t launch_gemv(const Params& p, int split_k, cudaStream_t stream) {
+cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
   const int64_t mt = std::min<int64_t>(p.m, kMaxMT);
   switch (mt) {
-    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, stream);
-    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, stream);
-    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, stream);
-    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, stream);
-    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, stream);
-    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, stream);
-    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, stream);
-    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, stream);
+    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, stream);
+    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, stream);
+    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, stream);
+    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, stream);
+    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, stream);
+    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, stream);
+    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, stream);
+    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, stream);
     default: return cudaErrorInvalidValue;
   }
 }
 
 template <typename T, bool kBias>
-cudaError_t launch_reduce(const Params& p, int split_k, cudaStream_t stream) {
+cudaError_t launch_reduce(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
   constexpr int kReduceThreads = 256;
   const int64_t total = p.m * (p.n / 4);
   const int64_t want = (total + kReduceThreads - 1) / kReduceThreads;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(want, 65536));
-  splitk_reduce_kernel<T, kBias><<<blocks, kReduceThreads, 0, stream>>>(
-      p.partial, split_k, p.m, p.n, static_cast<const T*>(p.bias), static_cast<T*>(p.c), p.ldc);
-  return cudaGetLastError();
+  return launch_kernel(splitk_reduce_kernel<T, kBias>, dim3(blocks), dim3(kReduceThreads), 0,
+                       stream, pdl, dim3(1, 1, 1), static_cast<const float*>(p.partial), split_k,
+                       p.m, p.n, static_cast<const T*>(p.bias), static_cast<T*>(p.c), p.ldc);
 }
 
 template <typename T>
-cudaError_t dispatch(const Params& p, int split_k, cudaStream_t stream) {
+cudaError_t dispatch(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   // With split-K the bias belongs to the reduction; the partial kernels never see it.
   const bool b = p.bias != nullptr && split_k == 1;
   cudaError_t err;
   if (z) {
-    err = b ? launch_gemv<T, true, true>(p, split_k, stream)
-            : launch_gemv<T, true, false>(p, split_k, stream);
+    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, stream)
+            : launch_gemv<T, true, false>(p, split_k, pdl, stream);
   } else {
-    err = b ? launch_gemv<T, false, true>(p, split_k, stream)
-            : launch_gemv<T, false, false>(p, split_k, stream);
+    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, stream)
+            : launch_gemv<T, false, false>(p, split_k, pdl, stream);
   }
   if (err != cudaSuccess || split_k == 1) return err;
-  return p.bias != nullptr ? launch_reduce<T, true>(p, split_k, stream)
-                           : launch_reduce<T, false>(p, split_k, stream);
+  return p.bias != nullptr ? launch_reduce<T, true>(p, split_k, pdl, stream)
+                           : launch_reduce<T, false>(p, split_k, pdl, stream);
 }
 
 }  // namespace gemv
@@ -561,10 +581,11 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t strea
   const int64_t steps = (args->k + tc::kStepK - 1) / tc::kStepK;
   p.steps_per_split = static_cast<int32_t>((steps + split_k - 1) / split_k);
   p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
+  const bool pdl = (args->flags & W4A16K_FLAG_PDL) != 0;
   cudaError_t err;
   switch (args->dtype) {
-    case W4A16K_FP16: err = tc::launch<half>(p, split_k, stream); break;
-    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, stream); break;
+    case W4A16K_FP16: err = tc::launch<half>(p, split_k, pdl, stream); break;
+    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, pdl, stream); break;
     default: return cudaErrorInvalidValue;
   }
   if (err != cudaSuccess || !ws) return err;
@@ -577,11 +598,12 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t strea
   rp.ldc = args->ldc;
   switch (args->dtype) {
     case W4A16K_FP16:
-      return args->bias != nullptr ? gemv::launch_reduce<half, true>(rp, split_k, stream)
-                                   : gemv::launch_reduce<half, false>(rp, split_k, stream);
+      return args->bias != nullptr ? gemv::launch_reduce<half, true>(rp, split_k, pdl, stream)
+                                   : gemv::launch_reduce<half, false>(rp, split_k, pdl, stream);
     default:
-      return args->bias != nullptr ? gemv::launch_reduce<__nv_bfloat16, true>(rp, split_k, stream)
-                                   : gemv::launch_reduce<__nv_bfloat16, false>(rp, split_k, stream);
+      return args->bias != nullptr
+                 ? gemv::launch_reduce<__nv_bfloat16, true>(rp, split_k, pdl, stream)
+                 : gemv::launch_reduce<__nv_bfloat16, false>(rp, split_k, pdl, stream);
   }
 }
 
@@ -625,9 +647,10 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   // Even, so that every split starts at a 128-k step boundary (group 128 pieces align with steps).
   p.tiles_per_split = static_cast<int32_t>(((k_tiles + split_k - 1) / split_k + 1) & ~int64_t{1});
   p.n_block_base = 0;
+  const bool pdl = (args->flags & W4A16K_FLAG_PDL) != 0;
   switch (args->dtype) {
-    case W4A16K_FP16: return dispatch<half>(p, split_k, stream);
-    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, stream);
+    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, stream);
+    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, stream);
     default: return cudaErrorInvalidValue;
   }
 }

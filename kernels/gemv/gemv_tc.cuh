@@ -72,7 +72,9 @@ static_assert(kChunksPerRow % 8 == 0, "the activation swizzle permutes chunks wi
 // Ring shape per token tiling. A ring "step" is kTps consecutive 64-k tiles (copied, waited for
 // and computed together): at NT = 1 (M <= 8, memory-bound) two tiles per step halve the per-step
 // fixed costs (waits, warp barriers, commits, address math, scale loads for groups >= 128); at
-// NT = 2 one tile per step (the M = 16 kernel is unchanged). The ring has kRing = steps per stage
+// NT = 2 one tile per step (the NT = 1 shape with fp32 scaling was measured 1.6-4% slower at
+// M = 16 on the five large H100 shapes, 5-7% faster on 4096² / 6144x4096: bench/NOTES.md,
+// session 3). The ring has kRing = steps per stage
 // slots, issued kRing - 1 steps ahead (448 k in flight per warp at NT = 2, 384 k at NT = 1).
 template <int NT>
 struct Ring {
@@ -441,11 +443,17 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
     }
   };
 
-  // Prologue: stage 0's activations ride in step 0's group; wait for it and make it visible.
-  if (nstages > 0) issue_a(0, 0);
+  // Prologue: the first kSlots - 1 weight steps, then (after the kernel ahead has finished: see
+  // w4a16_set_pdl; weights and scales are never its outputs) stage 0's activations in a group
+  // of their own; wait for all of it and make it visible. The extra group only makes the
+  // loop's first waits stricter by one step.
 #pragma unroll
   for (int i = 0; i < kSlots - 1; ++i) issue_step(i, i);
-  cp_async_wait<kSlots - 2>();
+  grid_dependency_wait();
+  allow_dependent_launch();
+  if (nstages > 0) issue_a(0, 0);
+  cp_async_commit();
+  cp_async_wait<0>();
   __syncthreads();
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
@@ -523,7 +531,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
 }
 
 template <typename T, int NT, bool kZeros>
-cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
+cudaError_t launch_nt(const Params& p, int split, bool pdl, cudaStream_t stream) {
   constexpr int MT = NT * 8;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = (p.n + kRowsPerCta - 1) / kRowsPerCta;
@@ -534,36 +542,22 @@ cudaError_t launch_nt(const Params& p, int split, cudaStream_t stream) {
   const cudaError_t attr_err =
       ensure_dynamic_smem<gemv_tc_kernel<T, NT, kZeros>>(static_cast<int>(kSmem));
   if (attr_err != cudaSuccess) return attr_err;
-  if (p.mode != kCluster) {
-    gemv_tc_kernel<T, NT, kZeros><<<grid, kThreads, kSmem, stream>>>(p);
-    return cudaGetLastError();
-  }
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = grid;
-  cfg.blockDim = dim3(kThreads);
-  cfg.dynamicSmemBytes = kSmem;
-  cfg.stream = stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeClusterDimension;
-  attr[0].val.clusterDim.x = 1;
-  attr[0].val.clusterDim.y = 1;
-  attr[0].val.clusterDim.z = static_cast<unsigned>(split);
-  cfg.attrs = attr;
-  cfg.numAttrs = 1;
-  const cudaError_t err = cudaLaunchKernelEx(&cfg, gemv_tc_kernel<T, NT, kZeros>, p);
-  if (err != cudaSuccess) return err;
-  return cudaGetLastError();
+  const dim3 cluster(1, 1, p.mode == kCluster ? static_cast<unsigned>(split) : 1u);
+  return launch_kernel(gemv_tc_kernel<T, NT, kZeros>, grid, dim3(kThreads), kSmem, stream, pdl,
+                       cluster, p);
 }
 
 // The instantiation list of the tensor-core GEMV: MT = 8 for M <= 8, MT = 16 otherwise (larger M
 // is tiled by 16), x dtype x zeros (bias is a run-time epilogue choice).
 template <typename T>
-cudaError_t launch(const Params& p, int split, cudaStream_t stream) {
+cudaError_t launch(const Params& p, int split, bool pdl, cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   if (p.m <= 8) {
-    return z ? launch_nt<T, 1, true>(p, split, stream) : launch_nt<T, 1, false>(p, split, stream);
+    return z ? launch_nt<T, 1, true>(p, split, pdl, stream)
+             : launch_nt<T, 1, false>(p, split, pdl, stream);
   }
-  return z ? launch_nt<T, 2, true>(p, split, stream) : launch_nt<T, 2, false>(p, split, stream);
+  return z ? launch_nt<T, 2, true>(p, split, pdl, stream)
+           : launch_nt<T, 2, false>(p, split, pdl, stream);
 }
 
 }  // namespace gemv_tc

@@ -20,6 +20,8 @@ Sweep (every combination is measured):
   --zeros                weights with additive zeros
   --bias                 pass a bias (its N·2 bytes count in the floor)
   --path gemv|tensor_core  force one path (default: the library's dispatch)
+  --pdl                  programmatic dependent launch on the GEMV path (w4a16_set_pdl; off by
+                         default, whatever W4A16_PDL says)
 
 Timing:
   --warmup N             warm-up calls before timing (default 10)
@@ -67,6 +69,7 @@ pub struct Options {
     pub reps: usize,
     pub hot: bool,
     pub graph: bool,
+    pub pdl: bool,
     pub oracle: bool,
     pub tune: bool,
     pub save_table: Option<String>,
@@ -97,6 +100,7 @@ impl Default for Options {
             reps: 50,
             hot: false,
             graph: false,
+            pdl: false,
             oracle: false,
             tune: false,
             save_table: None,
@@ -269,6 +273,10 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 takes_no_value(flag)?;
                 o.graph = true
             }
+            "--pdl" => {
+                takes_no_value(flag)?;
+                o.pdl = true
+            }
             "--tune" => {
                 takes_no_value(flag)?;
                 o.tune = true
@@ -362,8 +370,9 @@ mod tests {
         let o =
             p("--shapes 128x256,4096X14336 --m 1,16,16,3 --dtype fp16,bf16 --group 64,k --zeros \
                    --bias --path gemv --hot --graph --reps 7 --warmup=2 --json out.json --md=o.md \
-                   --svg-prefix plots/x --device 1 --seed 5 --graph-launches 3 --no-cublas")
+                   --svg-prefix plots/x --device 1 --seed 5 --graph-launches 3 --no-cublas --pdl")
             .unwrap();
+        assert!(o.pdl);
         assert_eq!(o.shapes, vec![(128, 256), (4096, 14336)]);
         assert_eq!(o.ms, vec![1, 16, 3]);
         assert_eq!(o.dtypes, vec![Dtype::F16, Dtype::Bf16]);

@@ -100,6 +100,9 @@ pub fn method_text(opts: &Options, l2_bytes: u64) -> String {
         }
         None => s.push_str("; default dispatch"),
     }
+    if opts.pdl {
+        s.push_str("; programmatic dependent launch on the GEMV path (--pdl)");
+    }
     if opts.no_cublas {
         s.push_str("; no cuBLAS baseline");
     }
@@ -786,6 +789,7 @@ pub fn run(opts: &Options) -> Result<i32, Fatal> {
     if opts.path.is_some() {
         handle.set_forced_path(opts.path);
     }
+    handle.set_pdl(opts.pdl);
     crate::testing::use_device(opts.device).map_err(|e| fatal(2)(e.to_string()))?;
     cudarc::driver::result::init().map_err(|e| fatal(2)(gpu::drv(e, "cuInit")))?;
     let dev = handle.device().clone();

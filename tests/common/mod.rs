@@ -332,21 +332,10 @@ pub fn gpu_reference(
     let args = GemmArgs {
         a,
         lda: lda as i64,
-        packed_w: std::ptr::null(),
         scales: d_scales.ptr(),
         zeros,
         bias,
-        c: std::ptr::null_mut(),
-        ldc: w.n as i64,
-        m: m as i64,
-        n: w.n as i64,
-        k: w.k as i64,
-        group_size: w.group_size as i32,
-        dtype: w.dtype.code(),
-        config: 0,
-        split_k: 1,
-        workspace: std::ptr::null_mut(),
-        workspace_bytes: 0,
+        ..GemmArgs::shape(m as i64, w.n as i64, w.k as i64, w.group_size as i32, w.dtype.code())
     };
     let err = unsafe { k::w4a16k_reference_gemm(&args, d_plain.ptr() as *const u8, c32.ptr() as *mut f32, null_mut()) };
     assert_eq!(err, 0, "reference kernel launch: {}", w4a16::device::cuda_error_text(err));
