@@ -4,7 +4,7 @@
 # with programmatic dependent launch (cuBLAS fp16 in the same run), and a graph oracle at M = 16.
 # Carries dist/bundle-decode/decode.tar.gz (make decode-bundle). Everything lands in $OUT as one
 # tarball (the device tool returns few files) plus the printed summary.
-#   [VARIANTS=...] [NCU="NxK:M ..."] [ORACLE=flags] scripts/device-decode.sh TAG [bench-only]
+#   [VARIANTS=...] [NCU="NxK:M ..." NCU_KERNEL=regex] [ORACLE=flags ORACLE_SHAPES= ORACLE_MS=] scripts/device-decode.sh TAG [bench-only]
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 tag=${1:-decode}
@@ -26,12 +26,13 @@ if [ "${2:-}" != bench-only ]; then
 fi
 shapes=4096x4096,6144x4096,4096x14336,8192x8192,28672x4096,28672x8192,8192x28672
 common=(--shapes $shapes --graph --warmup 3 --reps 20 --graph-launches 10)
-# Variants: NAME=ENV[,ENV]:BENCH-FLAGS (the library's experiment switches ride in the environment).
+# Variants: NAME=ENV[,ENV]:FLAG[,FLAG] (the library's experiment switches ride in the
+# environment; e.g. "tuned=:--tune,--save-table,/tmp/t.json pdl=:--load-table,/tmp/t.json,--pdl").
 variants=${VARIANTS:-"plain=: pdl=:--pdl"}
 first=
 for v in $variants; do
-  name=${v%%=*}; rest=${v#*=}; envs=${rest%%:*}; flags=${rest#*:}
-  env $(echo "$envs" | tr ',' ' ') timeout 120 ./w4a16-bench "${common[@]}" --m 1,2,4,8,16 $flags \
+  name=${v%%=*}; rest=${v#*=}; envs=${rest%%:*}; flags=$(echo "${rest#*:}" | tr ',' ' ')
+  env $(echo "$envs" | tr ',' ' ') timeout 240 ./w4a16-bench "${common[@]}" --m 1,2,4,8,16 $flags \
     --json "$R/$name.json" --md "$R/$name.md" > "$R/$name.log" 2> "$R/$name.err" || rc=1
   tail -1 "$R/$name.err"
   [ -z "$first" ] && { first=$name; grep -E "copy bandwidth|host time" "$R/$name.err" | head -2; continue; }
@@ -42,7 +43,8 @@ done
 if [ -n "${NCU:-}" ]; then  # NCU="NxK:M ..." profiles the GEMV kernels of those points
   for pt in $NCU; do
     sh=${pt%%:*}; m=${pt#*:}
-    timeout 120 ncu --kernel-name regex:gemv --launch-skip 3 --launch-count 1 \
+    # The bench's host-time loop runs cfg0 and SM90 kernels first: match the kernel family asked.
+    timeout 120 ncu --kernel-name regex:${NCU_KERNEL:-gemv_tc} --launch-count 1 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section SchedulerStats \
       --section WarpStateStats --section Occupancy --section LaunchStats \
       ./w4a16-bench --shapes $sh --m $m --no-cublas --warmup 1 --reps 2 \
@@ -51,8 +53,14 @@ if [ -n "${NCU:-}" ]; then  # NCU="NxK:M ..." profiles the GEMV kernels of those
   done
 fi
 if [ -n "${ORACLE:-}" ]; then
-  timeout 120 ./w4a16-bench "${common[@]}" --m 16 --oracle $ORACLE --json "$R/oracle16.json" \
-    --md "$R/oracle16.md" > "$R/oracle16.log" 2> "$R/oracle16.err" || rc=1
+  timeout 200 ./w4a16-bench --shapes ${ORACLE_SHAPES:-$shapes} --graph --warmup 3 --reps 20 \
+    --graph-launches 10 --m ${ORACLE_MS:-16} --oracle $ORACLE --json "$R/oracle.json" \
+    --md "$R/oracle.md" > "$R/oracle.log" 2> "$R/oracle.err" || rc=1
+  python3 -c '
+import json, sys
+for r in json.load(open(sys.argv[1]))["rows"]:
+    print(r["N"], r["K"], r["M"], r["config"], round(r["us"], 1), "oracle", r.get("oracle_config"), round(r.get("oracle_us") or 0, 1))
+' "$R/oracle.json"
 fi
 tar czf "$OUT/$tag.tar.gz" -C /tmp/res "$tag"
 exit $rc

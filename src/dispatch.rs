@@ -401,8 +401,11 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
     let mut v = Vec::new();
     let mk = |path, config, split_k| Choice { path, config, split_k, reason: Reason::Tuned };
     if m <= 64 {
+        // 3 and 6 as well as powers of two: the grid of a 128-row CTA times the split should
+        // come close to whole waves of the card (H100: 3 tensor-core GEMV CTAs on each of 132
+        // SMs; 28672 rows at split 4 make 2.26 waves, and the 16-token kernel pays for the tail).
         for config in GEMV_CONFIGS {
-            for split_k in [1, 2, 4, 8] {
+            for split_k in [1, 2, 3, 4, 6, 8] {
                 v.push(mk(Path::Gemv, config, split_k));
             }
         }
