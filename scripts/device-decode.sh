@@ -4,10 +4,11 @@
 # with programmatic dependent launch (cuBLAS fp16 in the same run), and a graph oracle at M = 16.
 # Carries dist/bundle-decode/decode.tar.gz (make decode-bundle). Everything lands in $OUT as one
 # tarball (the device tool returns few files) plus the printed summary.
-#   [VARIANTS=...] [NCU="NxK:M ..." NCU_KERNEL=regex] [ORACLE=flags ORACLE_SHAPES= ORACLE_MS=] scripts/device-decode.sh TAG [bench-only]
+#   [SANITIZE=1] [VARIANTS=...] [NCU="NxK:M ..." NCU_KERNEL=regex] [ORACLE=flags ORACLE_SHAPES= ORACLE_MS=] scripts/device-decode.sh TAG [bench-only]
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 tag=${1:-decode}
+REPO=$PWD
 tar xzf dist/bundle-decode/decode.tar.gz -C /tmp || exit 2
 B=/tmp/gpu; cd "$B" || exit 2
 CUBLAS=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
@@ -23,6 +24,13 @@ if [ "${2:-}" != bench-only ]; then
     $([ -z "${FULL_TESTS:-}" ] && echo gpu_gemv_configs) > "$R/tests-gpu.log" 2>&1 || rc=1
   timeout 60 ./server_mlp > "$R/server_mlp.log" 2>&1 || rc=1
   grep -hE "^== |test result|panicked|SUMMARY" "$R"/tests-*.log "$R/server_mlp.log" | head -20
+fi
+if [ -n "${SANITIZE:-}" ]; then  # SANITIZE="1 0": compute-sanitizer's default targets with W4A16_PDL=1, =0
+  for pdl in $SANITIZE; do
+    W4A16_PDL=$pdl OUT="$R/sanitize-pdl$pdl" timeout 280 bash "$REPO/scripts/sanitize-gpu.sh" "$B" \
+      > "$R/sanitize-pdl$pdl.log" 2>&1 || rc=1
+    echo "-- sanitizer, W4A16_PDL=$pdl"; grep -E " -> " "$R/sanitize-pdl$pdl.log"
+  done
 fi
 shapes=4096x4096,6144x4096,4096x14336,8192x8192,28672x4096,28672x8192,8192x28672
 common=(--shapes $shapes --graph --warmup 3 --reps 20 --graph-launches 10)

@@ -8,10 +8,14 @@
 #
 # Environment:
 #   SANITIZE_TOOLS    tools to run (default: "memcheck racecheck initcheck synccheck")
-#   SANITIZE_TARGETS  "binary:test" pairs (default: "test-reliability_gpu:sanitize_matrix_small",
-#                     every kernel instantiation at small shapes); e.g. add
-#                     "test-gpu:gpu_matrix_small_shapes_cpu_reference" for the full small matrix
-#                     (much slower under racecheck)
+#   SANITIZE_TARGETS  "binary:test[:tool,tool]" (a third field limits the tools run on that
+#                     target). Default: "test-reliability_gpu:sanitize_matrix_small" (every kernel
+#                     instantiation at small shapes, all tools) and
+#                     "test-gpu:gpu_gemv_configs_small_shapes:memcheck" (every GEMV configuration
+#                     and split, K tails, group 32; memcheck only: racecheck takes ~8 min there);
+#                     e.g. add "test-gpu:gpu_matrix_small_shapes_cpu_reference" for the full
+#                     small matrix (much slower under racecheck)
+#   W4A16_PDL=1       (read by the tests' handles) checks the programmatic-dependent-launch kernels
 #   SANITIZER         the compute-sanitizer executable (default: from PATH, else CUDA_HOME, else
 #                     /usr/local/cuda/bin)
 #   OUT               where logs and sanitize-summary.md go (default: ./sanitize-logs)
@@ -23,7 +27,7 @@ default=dist/gpu
 [ -x "$here/test-reliability_gpu" ] && default=$here
 bundle=$(cd "${1:-$default}" && pwd) || { echo "no bundle directory ${1:-$default} (make gpu-bundle)" >&2; exit 2; }
 tools=${SANITIZE_TOOLS:-memcheck racecheck initcheck synccheck}
-targets=${SANITIZE_TARGETS:-test-reliability_gpu:sanitize_matrix_small}
+targets=${SANITIZE_TARGETS:-test-reliability_gpu:sanitize_matrix_small test-gpu:gpu_gemv_configs_small_shapes:memcheck}
 out=${OUT:-$PWD/sanitize-logs}
 mkdir -p "$out"
 san=${SANITIZER:-$(command -v compute-sanitizer || true)}
@@ -38,9 +42,11 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 rows=()
 fail=0
 for target in $targets; do
-  bin=${target%%:*}; test=${target#*:}
+  bin=${target%%:*}; test=${target#*:}; only=""
+  case $test in *:*) only=${test#*:}; test=${test%%:*} ;; esac
   [ -x "$bundle/$bin" ] || { echo "missing $bundle/$bin" >&2; fail=1; rows+=("| $bin $test | all | - | MISSING |"); continue; }
   for tool in $tools; do
+    [ -n "$only" ] && [[ ",$only," != *",$tool,"* ]] && continue
     log="$out/$tool-$bin-$test.log"
     extra=()
     case $tool in
