@@ -31,7 +31,7 @@
 /** Major version of this header: the library's soname is libw4a16.so.<major>. */
 #define W4A16_VERSION_MAJOR 0
 /** Minor version: additions only (docs/API.md, versioning policy; 0.x minors may break). */
-#define W4A16_VERSION_MINOR 2
+#define W4A16_VERSION_MINOR 3
 /** Patch version: fixes and speed, no change to declarations or the packed layout. */
 #define W4A16_VERSION_PATCH 0
 /** Encoded as w4a16_version() returns it: major * 10000 + minor * 100 + patch. */
@@ -249,7 +249,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Version of the loaded library as major * 10000 + minor * 100 + patch (0.2.0 -> 200). Compare
+ * Version of the loaded library as major * 10000 + minor * 100 + patch (0.3.0 -> 300). Compare
  * with W4A16_VERSION (the header's) to detect a header/library mismatch; programs built against
  * major version X need a library of the same major version (docs/API.md, versioning policy).
  * Thread-safe; needs no GPU.

@@ -215,7 +215,7 @@ fn copy_cstr(dst: &mut [c_char], s: &str) {
     dst[n] = 0;
 }
 
-/// Version of the loaded library as major * 10000 + minor * 100 + patch (0.2.0 -> 200). Compare
+/// Version of the loaded library as major * 10000 + minor * 100 + patch (0.3.0 -> 300). Compare
 /// with W4A16_VERSION (the header's) to detect a header/library mismatch; programs built against
 /// major version X need a library of the same major version (docs/API.md, versioning policy).
 /// Thread-safe; needs no GPU.
