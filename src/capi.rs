@@ -856,7 +856,7 @@ pub unsafe extern "C" fn w4a16_plan(
         out.path = choice.path.code();
         out.used_gemv = (choice.path == Path::Gemv) as i32;
         out.reason = match choice.reason {
-            Reason::Heuristic => w4a16_plan_reason_t::W4A16_PLAN_HEURISTIC,
+            Reason::Heuristic | Reason::Similar => w4a16_plan_reason_t::W4A16_PLAN_HEURISTIC,
             Reason::Tuned => w4a16_plan_reason_t::W4A16_PLAN_TUNED,
             Reason::Forced => w4a16_plan_reason_t::W4A16_PLAN_FORCED,
         } as i32;

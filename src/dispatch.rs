@@ -54,6 +54,12 @@ pub enum Reason {
     Tuned,
     /// An override (API or W4A16_FORCE_PATH) — for debugging and tests.
     Forced,
+    /// No measurement for this problem: the configuration measured fastest for the same N x K
+    /// and M with another dtype, group size or zero mode (the weight stream and the grid are
+    /// the same, so the ranking mostly carries over; H100: bf16, group 32/64 with the heuristic
+    /// ran up to 1.5-2x slower than with the fp16 group-128 table's choice, bench/NOTES.md
+    /// session 3). Reported to C as W4A16_PLAN_HEURISTIC: the problem itself is not tuned.
+    Similar,
 }
 
 impl Reason {
@@ -62,6 +68,7 @@ impl Reason {
             Reason::Heuristic => 0,
             Reason::Tuned => 1,
             Reason::Forced => 2,
+            Reason::Similar => 3,
         }
     }
     pub fn name(self) -> &'static str {
@@ -69,6 +76,7 @@ impl Reason {
             Reason::Heuristic => "heuristic",
             Reason::Tuned => "tuned",
             Reason::Forced => "forced",
+            Reason::Similar => "similar",
         }
     }
 }
@@ -391,6 +399,9 @@ impl Choice {
                 ),
             },
             Reason::Tuned => format!("tuned: fastest measured candidate for M={m}"),
+            Reason::Similar => format!(
+                "heuristic: this problem is not tuned; the configuration measured fastest for the same N x K at M={m} with another dtype, group size or zero mode (w4a16_tune measures this one)"
+            ),
             Reason::Forced => format!("forced: path {} requested by override", self.path.name()),
         }
     }

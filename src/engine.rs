@@ -146,7 +146,11 @@ impl Handle {
         if let Some(path) = self.forced_path() {
             return Choice::forced_for(path, w, m);
         }
-        self.table.load().lookup(w, m).unwrap_or_else(|| Choice::heuristic_sm(w, m, self.info.sm_count.max(1) as usize))
+        let table = self.table.load();
+        table
+            .lookup(w, m)
+            .or_else(|| table.lookup_similar(w, m))
+            .unwrap_or_else(|| Choice::heuristic_sm(w, m, self.info.sm_count.max(1) as usize))
     }
 
     /// Identity used to match tuning tables to this device.

@@ -56,6 +56,32 @@ impl Table {
         buckets.iter().find(|b| b.m_min <= m && m <= b.m_max).map(|b| b.choice)
     }
 
+    /// No entry for this exact problem: the tuned choice for the same N x K and M measured with
+    /// another dtype, group size or zero mode, if one is valid for `w` (an SM90 choice is not for
+    /// group 32). Preference: same dtype and group (zeros differ), then same group, then same
+    /// dtype, then any; ties go to the smallest (dtype, group, zeros), so the pick never depends
+    /// on hash order. No allocation.
+    pub fn lookup_similar(&self, w: &WeightDesc, m: usize) -> Option<Choice> {
+        let rank = |k: &ProblemKey| {
+            let pref = match (k.dtype == w.dtype, k.group == w.group_size) {
+                (true, true) => 0,
+                (false, true) => 1,
+                (true, false) => 2,
+                (false, false) => 3,
+            };
+            (pref, k.dtype.code(), k.group, k.zeros)
+        };
+        self.map
+            .iter()
+            .filter(|(k, _)| k.n == w.n && k.k == w.k)
+            .filter_map(|(k, buckets)| {
+                let b = buckets.iter().find(|b| b.m_min <= m && m <= b.m_max)?;
+                b.choice.is_supported(w).then(|| (rank(k), b.choice))
+            })
+            .min_by_key(|(r, _)| *r)
+            .map(|(_, c)| Choice { reason: Reason::Similar, ..c })
+    }
+
     /// Adds a bucket, replacing the ranges it overlaps.
     pub fn insert(&mut self, key: ProblemKey, bucket: Bucket) {
         let v = self.map.entry(key).or_default();
@@ -273,6 +299,32 @@ mod tests {
         // Overlapping insert replaces.
         t.insert((&w()).into(), Bucket { m_min: 4, m_max: 16, choice: choice(Path::TensorCore), us: 1.0 });
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn lookup_similar_prefers_the_closest_tuned_problem_and_skips_invalid_choices() {
+        let gemv = |config: i32, split_k: i32| Choice { path: Path::Gemv, config, split_k, reason: Reason::Tuned };
+        let sm90 = Choice { path: Path::TensorCore, config: crate::dispatch::SM90_FIRST_CONFIG, split_k: 1, reason: Reason::Tuned };
+        let desc = |dtype, group, zeros| WeightDesc::new(dtype, 4096, 4096, group, zeros).unwrap();
+        let mut t = Table::default();
+        let put = |t: &mut Table, w: &WeightDesc, c: Choice| t.insert(w.into(), Bucket { m_min: 1, m_max: 64, choice: c, us: 1.0 });
+        put(&mut t, &desc(Dtype::F16, 128, false), gemv(1, 4));
+        put(&mut t, &desc(Dtype::Bf16, 64, false), gemv(2, 6));
+        put(&mut t, &desc(Dtype::F16, 32, false), sm90); // not valid for group 32 (cannot happen
+        // from the tuner; here to check the filter)
+        // Exact entries are not "similar"; another shape has none.
+        assert!(t.lookup_similar(&WeightDesc::new(Dtype::F16, 8192, 4096, 128, false).unwrap(), 1).is_none());
+        // bf16 g128: same group (fp16 g128) wins over same dtype (bf16 g64).
+        let c = t.lookup_similar(&desc(Dtype::Bf16, 128, false), 8).unwrap();
+        assert_eq!((c.config, c.split_k, c.reason), (1, 4, Reason::Similar));
+        // fp16 g128 with zeros: same dtype and group.
+        assert_eq!(t.lookup_similar(&desc(Dtype::F16, 128, true), 8).unwrap().config, 1);
+        // bf16 g32: the fp16 g32 entry (same group) is SM90, invalid for group 32: next best is
+        // same dtype (bf16 g64).
+        let c = t.lookup_similar(&desc(Dtype::Bf16, 32, false), 8).unwrap();
+        assert_eq!((c.config, c.split_k), (2, 6));
+        // Outside every bucket: none.
+        assert!(t.lookup_similar(&desc(Dtype::Bf16, 128, false), 65).is_none());
     }
 
     #[test]
