@@ -141,12 +141,12 @@ test-gpu:
 	  echo "=================================================================="
 	fi
 
-# The decode-path subset of the bundle (one device call: scripts/device-decode.sh): GEMV and PDL
+# The decode-path subset of the bundle (one device call: scripts/device-decode.sh): GEMV, PDL and tuning
 # tests, the bench, the server example; under the 64 MiB carry limit.
 decode-bundle: gpu-bundle
 	rm -rf $(CURDIR)/dist/bundle-decode; mkdir -p $(CURDIR)/dist/bundle-decode
 	cp scripts/compare-bench.py $(DIST)/
-	cd $(CURDIR)/dist && tar czf bundle-decode/decode.tar.gz gpu/test-gpu gpu/test-reliability_gpu \
+	cd $(CURDIR)/dist && tar czf bundle-decode/decode.tar.gz gpu/test-gpu gpu/test-reliability_gpu gpu/test-tune_gpu \
 	  gpu/w4a16-bench gpu/server_mlp gpu/libw4a16.so gpu/$(SONAME) gpu/compare-bench.py
 	ls -l $(CURDIR)/dist/bundle-decode
 

@@ -22,6 +22,7 @@ if [ "${2:-}" != bench-only ]; then
   # FULL_TESTS=1: the whole GPU matrix (every path and configuration), else the GEMV part.
   timeout 300 ./test-gpu --include-ignored --test-threads=1 --nocapture \
     $([ -z "${FULL_TESTS:-}" ] && echo gpu_gemv_configs) > "$R/tests-gpu.log" 2>&1 || rc=1
+  timeout 200 ./test-tune_gpu --include-ignored --test-threads=1 --nocapture > "$R/tests-tune.log" 2>&1 || rc=1
   timeout 60 ./server_mlp > "$R/server_mlp.log" 2>&1 || rc=1
   grep -hE "^== |test result|panicked|SUMMARY" "$R"/tests-*.log "$R/server_mlp.log" | head -20
 fi
