@@ -229,14 +229,19 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
   auto win1 = [](uint32_t t) { return __uint_as_float(lop3<0x6A>(t, 0x00780000u, 0x3FC00000u)); };
 
   // One step: two tiles of both blocks against every token row, as four 32-k half tiles. A group
-  // piece is a run of half tiles in one group (splits start at even tiles, so with group >= 128
-  // a step is one piece, group 64 makes a piece per tile, group 32 one per half tile).
-  // kOnePiece (group >= 128, or group = K): a step never crosses a group (splits start at even
-  // tiles), so the per-half-tile group checks disappear.
-  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto one_piece) {
-    constexpr bool kOnePiece = decltype(one_piece)::value;
+  // piece is a run of half tiles in one group. Every step starts at a multiple of 128 k (splits
+  // start at even tiles), so the pieces are fixed by the group size alone: kPieceQ = half tiles
+  // per piece = 4 (group >= 128, or group = K: one piece per step), 2 (group 64: one per tile),
+  // 1 (group 32) -- compile-time boundaries, no per-half-tile group arithmetic. For MT <= 4 the
+  // next piece's scales (and zeros) are fetched one piece ahead, so their latency hides behind a
+  // piece of work (MT > 4 has no registers to spare: 8 more spilled there).
+  auto process = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
+    constexpr int kPieceQ = decltype(piece_q)::value;
+    static_assert(kPieceQ == 1 || kPieceQ == 2 || kPieceQ == 4, "half tiles per group piece");
     const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
     float s4[kLaneRows], z4[kLaneRows];
+    constexpr bool kAhead = kPieceQ < 4 && kPartial;
+    float ns4[kLaneRows], nz4[kLaneRows];  // the next piece's (kAhead)
     float part[MT][kLaneRows];  // kPartial: unscaled sums of the current group piece
     float asum[MT];             // kPartial: activation sum of the piece (lane's k only)
     auto reset = [&]() {
@@ -262,17 +267,26 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
       }
     };
     load_sz(k_step, s4, z4);
+    if (kAhead) load_sz(k_step + 32 * kPieceQ, ns4, nz4);
     if (kPartial) reset();
 #pragma unroll
     for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
       const int u = q >> 1, h = q & 1;
-      if (!kOnePiece && q > 0 &&
-          ((k_step + 32 * q) >> p.group_shift) != ((k_step + 32 * (q - 1)) >> p.group_shift)) {
+      if (kPieceQ < 4 && q > 0 && q % kPieceQ == 0) {
         if (kPartial) {
           flush();
           reset();
         }
-        load_sz(k_step + 32 * q, s4, z4);
+        if (kAhead) {
+#pragma unroll
+          for (int r = 0; r < kLaneRows; ++r) {
+            s4[r] = ns4[r];
+            if (kZeros) z4[r] = nz4[r];
+          }
+          if (q + kPieceQ < 2 * kStepTiles) load_sz(k_step + 32 * (q + kPieceQ), ns4, nz4);
+        } else {
+          load_sz(k_step + 32 * q, s4, z4);
+        }
       }
       // Words 8c + 4h .. +3 of each token: the (ka, kc) pairs of j = 2h, 2h+1. One LDS.128 per
       // token and half for MT <= 4; MT > 4 loads per sub-block (LDS.64) to bound registers.
@@ -373,7 +387,7 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
     grid_dependency_wait();
     allow_dependent_launch();
     if (steps > 0) copy_a(0, 0);
-    auto k_loop = [&](auto one_piece) {
+    auto k_loop = [&](auto piece_q) {
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
                           uint4 (&next2)[kStepTiles][kBlocks]) {
         if (s + 2 < steps) load_w(next2, s + 2, true, std::false_type{});
@@ -382,7 +396,7 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
         else cp_async_commit();
         cp_async_wait<1>();  // step s's copies (this lane's) have landed
         __syncwarp();        // ... and every other lane's
-        process(cur, s, s & 1, one_piece);
+        process(cur, s, s & 1, piece_q);
       };
 #pragma unroll 1
       for (int s = 0; s < steps; s += 3) {
@@ -393,8 +407,9 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
         one_step(s + 2, wb[2], wb[1]);
       }
     };
-    if (p.group_shift >= 7) k_loop(std::true_type{});
-    else k_loop(std::false_type{});
+    if (p.group_shift >= 7) k_loop(std::integral_constant<int, 4>{});
+    else if (p.group_shift == 6) k_loop(std::integral_constant<int, 2>{});
+    else k_loop(std::integral_constant<int, 1>{});  // group 32 (group_shift 5)
   }
 
   // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
