@@ -141,6 +141,9 @@ test-gpu:
 	  echo "=================================================================="
 	fi
 
+# Fails when an archive is larger than the device tool carries in one call (64 MiB).
+check_carry = for f in $(1); do b=$$(stat -c %s "$$f"); [ $$b -le 67108864 ] || { echo "$$f: $$b bytes, more than the 64 MiB a device call carries" >&2; exit 1; }; done
+
 # The decode-path subset of the bundle (one device call: scripts/device-decode.sh): GEMV, PDL and tuning
 # tests, the bench, the server example; under the 64 MiB carry limit.
 decode-bundle: gpu-bundle
@@ -149,6 +152,7 @@ decode-bundle: gpu-bundle
 	cd $(CURDIR)/dist && tar czf bundle-decode/decode.tar.gz gpu/test-gpu gpu/test-reliability_gpu gpu/test-tune_gpu \
 	  gpu/w4a16-bench gpu/server_mlp gpu/libw4a16.so gpu/$(SONAME) gpu/compare-bench.py
 	ls -l $(CURDIR)/dist/bundle-decode
+	$(call check_carry,$(CURDIR)/dist/bundle-decode/decode.tar.gz)
 
 # Gathers the .so, the GPU test binary and the C programs into dist/gpu/ (git-ignored) with one
 # script that runs them on a GPU machine that has no Rust toolchain.
@@ -162,10 +166,11 @@ gpu-bundle: examples
 	cp $(LIBDIR)/libw4a16.so $(LIBDIR)/w4a16-bench $(DIST)/
 	for ex in $(EXAMPLES) $(CXX_EXAMPLES); do cp $(EXBIN)/$$ex $(DIST)/; done
 	strip $(DIST)/test-* $(DIST)/w4a16-bench $(DIST)/libw4a16.so $(addprefix $(DIST)/,$(EXAMPLES) $(CXX_EXAMPLES))
-	# The C programs need the soname; a copy, not a link (the bundle travels as plain files).
-	cp $(DIST)/libw4a16.so $(DIST)/$(SONAME)
+	# The C programs need the soname: a link, which the archives below keep (a copy would carry
+	# the 12 MB library twice and push an archive past the device tool's 64 MiB).
+	ln -sfn libw4a16.so $(DIST)/$(SONAME)
 	cp scripts/run-gpu-tests.sh scripts/sanitize-gpu.sh $(DIST)/
-	# The test binaries each embed every kernel, so the whole bundle (~95 MB compressed) is more
+	# The test binaries each embed every kernel, so the whole bundle (~110 MB compressed) is more
 	# than the device tool carries at once (64 MiB): two archives, each carried on its own,
 	# extracted into the same gpu/ folder there (tar xzf dist/bundle-*/gpu-*.tar.gz -C /tmp):
 	#   bundle-tests: the GPU test binaries, the library, the C/C++ programs, the scripts;
@@ -178,6 +183,7 @@ gpu-bundle: examples
 	cd $(CURDIR)/dist && tar czf bundle-tools/gpu-tools.tar.gz gpu/w4a16-bench gpu/test-capi \
 	  gpu/test-capi_args gpu/test-lifetime gpu/test-fuzz_capi
 	du -sh $(DIST) $(CURDIR)/dist/bundle-tests/gpu-tests.tar.gz $(CURDIR)/dist/bundle-tools/gpu-tools.tar.gz
+	$(call check_carry,$(CURDIR)/dist/bundle-tests/gpu-tests.tar.gz $(CURDIR)/dist/bundle-tools/gpu-tools.tar.gz)
 
 clean:
 	$(CARGO) clean
