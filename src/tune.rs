@@ -49,11 +49,15 @@ pub struct Table {
     map: HashMap<ProblemKey, Vec<Bucket>>,
 }
 
+/// The bucket of a problem's (sorted, disjoint) buckets that covers M.
+fn bucket_of(buckets: &[Bucket], m: usize) -> Option<&Bucket> {
+    buckets.iter().find(|b| b.m_min <= m && m <= b.m_max)
+}
+
 impl Table {
     /// The tuned choice for this problem and M, if one was measured (no allocation).
     pub fn lookup(&self, w: &WeightDesc, m: usize) -> Option<Choice> {
-        let buckets = self.map.get(&ProblemKey::from(w))?;
-        buckets.iter().find(|b| b.m_min <= m && m <= b.m_max).map(|b| b.choice)
+        bucket_of(self.map.get(&ProblemKey::from(w))?, m).map(|b| b.choice)
     }
 
     /// No entry for this exact problem: the tuned choice for the same N x K and M measured with
@@ -75,7 +79,7 @@ impl Table {
             .iter()
             .filter(|(k, _)| k.n == w.n && k.k == w.k)
             .filter_map(|(k, buckets)| {
-                let b = buckets.iter().find(|b| b.m_min <= m && m <= b.m_max)?;
+                let b = bucket_of(buckets, m)?;
                 b.choice.is_supported(w).then(|| (rank(k), b.choice))
             })
             .min_by_key(|(r, _)| *r)

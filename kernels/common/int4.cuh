@@ -165,9 +165,10 @@ __device__ __forceinline__ uint4 ldg_stream_128(const void* p) {
       : "l"(p));
   return v;
 }
-// The same load as a volatile asm: the compiler keeps it in program order with other volatile
-// asm, so it is issued before a following grid_dependency_wait() (a plain one was measured to be
-// scheduled after it, losing the prefetch that programmatic dependent launch is for).
+// The same load as a volatile asm, for loads meant to be issued before a grid_dependency_wait():
+// it keeps the front end from sinking them past the wait, but ptxas still schedules some after
+// it (SASS of cfg0: 0-5 of its 8 prologue loads stay ahead), which is why cfg0 also starts bulk
+// L2 prefetches of the same bytes before the wait.
 __device__ __forceinline__ uint4 ldg_stream_128_ordered(const void* p) {
   uint4 v;
   asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"

@@ -568,7 +568,7 @@ extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t spli
 
 namespace {
 
-cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t stream) {
+cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, bool pdl, cudaStream_t stream) {
   using namespace w4a16;
   namespace tc = w4a16::gemv_tc;
   const bool cluster = args->config == kCfgTcCluster && split_k > 1;
@@ -596,7 +596,6 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, cudaStream_t strea
   const int64_t steps = (args->k + tc::kStepK - 1) / tc::kStepK;
   p.steps_per_split = static_cast<int32_t>((steps + split_k - 1) / split_k);
   p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
-  const bool pdl = (args->flags & W4A16K_FLAG_PDL) != 0;
   cudaError_t err;
   switch (args->dtype) {
     case W4A16K_FP16: err = tc::launch<half>(p, split_k, pdl, stream); break;
@@ -629,9 +628,10 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   if (args == nullptr) return cudaErrorInvalidValue;
   if (args->m <= 0) return cudaSuccess;
   const int split_k = args->split_k < 1 ? 1 : args->split_k;
+  const bool pdl = (args->flags & W4A16K_FLAG_PDL) != 0;
   if (split_k > 65535) return cudaErrorInvalidValue;
   if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster) {
-    return run_tc(args, split_k, stream);
+    return run_tc(args, split_k, pdl, stream);
   }
   if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;
   // Layout v2 tiles are 16 x 64 and a CTA covers 32 rows.
@@ -662,7 +662,6 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   // Even, so that every split starts at a 128-k step boundary (group 128 pieces align with steps).
   p.tiles_per_split = static_cast<int32_t>(((k_tiles + split_k - 1) / split_k + 1) & ~int64_t{1});
   p.n_block_base = 0;
-  const bool pdl = (args->flags & W4A16K_FLAG_PDL) != 0;
   switch (args->dtype) {
     case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, stream);
     case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, stream);
