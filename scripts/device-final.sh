@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
 # One device call's worth of verification and measurement over the compressed bundle
-# (make gpu-bundle → dist/bundle-tests/gpu-tests.tar.gz and dist/bundle-tools/gpu-tools.tar.gz;
-# carry ONE of the two folders per call: together they exceed the 64 MiB carry limit — `tests`
-# and `multi` need bundle-tests, `bench` needs bundle-tools). Logs and results go to $OUT.
+# (make gpu-bundle → dist/bundle/gpu.tar.xz, ~15 MB: carry dist/bundle). Logs and results go to $OUT.
 #   scripts/device-final.sh tests          the GPU test suite + C programs + sanitizer
 #   scripts/device-final.sh bench TAG      tuned sweep of the ANCHORS shapes with the oracle,
 #                                          cuBLAS fp16 beside; TAG names the output files
 #   scripts/device-final.sh multi          the 2-GPU tests
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-found=0
-for a in dist/bundle-tests/gpu-tests.tar.gz dist/bundle-tools/gpu-tools.tar.gz; do
-  [ -f "$a" ] && { tar xzf "$a" -C /tmp || exit 2; found=1; }
-done
-[ $found = 1 ] || { echo "no bundle carried (dist/bundle-tests or dist/bundle-tools)" >&2; exit 2; }
+bash "$(dirname "$0")/unpack-bundle.sh" || exit 2
 B=/tmp/gpu; cd "$B" || exit 2
 CUBLAS=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
 export LD_LIBRARY_PATH="$B${CUBLAS:+:$CUBLAS}"

@@ -98,6 +98,9 @@ pub const GEMV_MAX_M: usize = 16;
 /// Largest K split any family accepts.
 pub const MAX_SPLIT_K: i32 = 64;
 
+/// Largest M for which the tuner also tries the SM90 stream-K rows as split-K 2/3/4.
+pub const SM90_SPLIT_CANDIDATE_MAX_M: usize = 512;
+
 /// GEMV family configuration ids (kernels/gemv/gemv.cu).
 /// CUDA-core kernel (token rows share each dequantized weight in fp32 FMAs); split-K through the
 /// workspace. Fastest at M = 1.
@@ -107,8 +110,13 @@ pub const GEMV_CFG_TC_WORKSPACE: i32 = 1;
 /// Tensor-core kernel; split-K as one thread-block cluster reduced through distributed shared
 /// memory (split <= GEMV_MAX_CLUSTER, no workspace, one launch).
 pub const GEMV_CFG_TC_CLUSTER: i32 = 2;
+/// As GEMV_CFG_TC_WORKSPACE, but at M > 8 the 16-token kernel runs at 4 CTAs per SM (half the
+/// weight ring in flight per warp, a third more warps): faster on some shapes, slower on others
+/// (H100: 28672x8192 M = 16 1.13x, 4096² 0.9x), so only the tuning table picks it.
+pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 3] = [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER];
+pub const GEMV_CONFIGS: [i32; 4] =
+    [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER, GEMV_CFG_TC_WORKSPACE_OCC4];
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
 pub const GEMV_MAX_CLUSTER: i32 = 8;
 /// Output channels per CTA of the tensor-core GEMV and of the CUDA-core GEMV.
@@ -416,6 +424,9 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
         // come close to whole waves of the card (H100: 3 tensor-core GEMV CTAs on each of 132
         // SMs; 28672 rows at split 4 make 2.26 waves, and the 16-token kernel pays for the tail).
         for config in GEMV_CONFIGS {
+            if config == GEMV_CFG_TC_WORKSPACE_OCC4 && m <= 8 {
+                continue; // the same kernel as GEMV_CFG_TC_WORKSPACE there
+            }
             for split_k in [1, 2, 3, 4, 6, 8] {
                 v.push(mk(Path::Gemv, config, split_k));
             }
@@ -427,6 +438,15 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
     if sm90_supports(w) {
         for config in sm90_configs() {
             v.push(mk(Path::TensorCore, config, 1));
+            // The stream-K rows also run as plain split-K (split 1 = CUTLASS's stream-K
+            // decomposition): with few output tiles (M <= 512) a fixed split that makes whole
+            // waves can beat stream-K's per-unit fixup.
+            let stream_k = sm90_config_info(config).is_some_and(|c| c.schedule == kernels::SM90_STREAMK);
+            if stream_k && m <= SM90_SPLIT_CANDIDATE_MAX_M {
+                for split_k in [2, 3, 4] {
+                    v.push(mk(Path::TensorCore, config, split_k));
+                }
+            }
         }
     }
     v.retain(|c| c.is_supported(w));

@@ -371,7 +371,7 @@ fn pdl_chained_layers_bitwise_equal_to_plain_launches() {
             .collect();
         for m in [1usize, 3, 8, 16] {
             let outs: Vec<DevBuf> = (0..layers).map(|_| DevBuf::new(m * w.n * 2).unwrap()).collect();
-            for choice in [gemv(0, 1), gemv(0, 4), gemv(1, 1), gemv(1, 4), gemv(2, 4)] {
+            for choice in [gemv(0, 1), gemv(0, 4), gemv(1, 1), gemv(1, 4), gemv(2, 4), gemv(3, 1), gemv(3, 4)] {
                 let name = format!("{} {dtype:?} g{group} M={m}", choice.config_name());
                 let ws_bytes = choice.workspace_bytes(&w, m);
                 let ws = DevBuf::new(ws_bytes.max(16)).unwrap();

@@ -12,6 +12,8 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
+#include <type_traits>
+
 namespace w4a16 {
 
 // lop3.b32 with an explicit truth table: ptxas does not always find the single LOP3 for a
@@ -45,6 +47,10 @@ struct DtypeTraits<half> {
   __device__ __forceinline__ static half2 from_float2(float a, float b) {
     return __floats2half2_rn(a, b);
   }
+  // (x, x) from the raw 16 bits; folds into the consumer's .H0_H0 operand (no instruction).
+  __device__ __forceinline__ static half2 splat(uint16_t raw) {
+    return __half2half2(__ushort_as_half(raw));
+  }
 };
 
 template <>
@@ -61,6 +67,9 @@ struct DtypeTraits<__nv_bfloat16> {
   }
   __device__ __forceinline__ static __nv_bfloat162 from_float2(float a, float b) {
     return __floats2bfloat162_rn(a, b);
+  }
+  __device__ __forceinline__ static __nv_bfloat162 splat(uint16_t raw) {
+    return __bfloat162bfloat162(__ushort_as_bfloat16(raw));
   }
 };
 
@@ -106,6 +115,30 @@ __device__ __forceinline__ void int4x8_to_pairs(uint32_t w,
   out[1] = __hsub2(as_pair<T2>(lop3<kAndXor>(w >> 4, 0x000F000Fu, Tr::kMagicXor)), sub);
   out[2] = __hsub2(as_pair<T2>(lop3<kAndXor>(w >> 8, 0x000F000Fu, Tr::kMagicXor)), sub);
   out[3] = __hsub2(as_pair<T2>(lop3<kAndXor>(w >> 12, 0x000F000Fu, Tr::kMagicXor)), sub);
+}
+
+// int4x8_to_pairs with fewer instructions for fp16, same results: the odd nibbles are masked in
+// place (bits 4..7 of each half read as 1024 + 16 q') and one HFMA2 makes (1024 + 16 q') / 16 - 72
+// = q' - 8, exact; one shift per word instead of three. It holds two more constants in registers,
+// which is why the register-tight mma.sync kernel keeps int4x8_to_pairs (it spilled with this).
+// bf16 (7 mantissa bits) cannot hold 128 + 16 q' exactly and uses int4x8_to_pairs.
+template <typename T>
+__device__ __forceinline__ void int4x8_to_pairs_hfma(uint32_t w,
+                                                     typename DtypeTraits<T>::T2 (&out)[4]) {
+  if constexpr (std::is_same<T, half>::value) {
+    constexpr int kAndXor = 0x6A;
+    constexpr uint32_t kHiXor = 0x64806480u;
+    const half2 sub = as_pair<half2>(DtypeTraits<half>::kMagicSub);
+    const half2 sixteenth = __half2half2(__ushort_as_half(0x2C00));  // 1/16
+    const half2 minus72 = __half2half2(__ushort_as_half(0xD480));    // -72
+    const uint32_t w8 = w >> 8;
+    out[0] = __hsub2(as_pair<half2>(lop3<kAndXor>(w, 0x000F000Fu, DtypeTraits<half>::kMagicXor)), sub);
+    out[1] = __hfma2(as_pair<half2>(lop3<kAndXor>(w, 0x00F000F0u, kHiXor)), sixteenth, minus72);
+    out[2] = __hsub2(as_pair<half2>(lop3<kAndXor>(w8, 0x000F000Fu, DtypeTraits<half>::kMagicXor)), sub);
+    out[3] = __hfma2(as_pair<half2>(lop3<kAndXor>(w8, 0x00F000F0u, kHiXor)), sixteenth, minus72);
+  } else {
+    int4x8_to_pairs<T>(w, out);
+  }
 }
 
 // Reorders int4x8_to_pairs' output into natural k order: out[i] = (k0+2i, k0+2i+1), as 32-bit words

@@ -558,7 +558,9 @@ cudaError_t dispatch(const Params& p, int split_k, bool pdl, cudaStream_t stream
 //   1: tensor-core kernel (gemv_tc.cuh); split-K through the workspace.
 //   2: tensor-core kernel; split-K as one thread-block cluster (split <= 8), reduced through
 //      distributed shared memory: no workspace, one launch.
-enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2 };
+//   3: as 1, but for M > 8 the 16-token kernel runs at 4 CTAs per SM (a 4-slot weight ring per
+//      warp instead of 8: 16 warps per SM, 48 KB in flight instead of 12 warps and 84 KB).
+enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2, kCfgTcWorkspaceOcc4 = 3 };
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
   if (split_k <= 1 || m <= 0 || n <= 0) return 0;
@@ -572,6 +574,7 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, bool pdl, cudaStre
   using namespace w4a16;
   namespace tc = w4a16::gemv_tc;
   const bool cluster = args->config == kCfgTcCluster && split_k > 1;
+  const bool occ4 = args->config == kCfgTcWorkspaceOcc4;
   if (cluster && split_k > tc::kMaxCluster) return cudaErrorInvalidValue;
   const bool ws = !cluster && split_k > 1;
   if (ws && (args->workspace == nullptr ||
@@ -598,8 +601,8 @@ cudaError_t run_tc(const w4a16k_gemm_args* args, int split_k, bool pdl, cudaStre
   p.mode = cluster ? tc::kCluster : ws ? tc::kWorkspace : tc::kDirect;
   cudaError_t err;
   switch (args->dtype) {
-    case W4A16K_FP16: err = tc::launch<half>(p, split_k, pdl, stream); break;
-    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, pdl, stream); break;
+    case W4A16K_FP16: err = tc::launch<half>(p, split_k, pdl, occ4, stream); break;
+    case W4A16K_BF16: err = tc::launch<__nv_bfloat16>(p, split_k, pdl, occ4, stream); break;
     default: return cudaErrorInvalidValue;
   }
   if (err != cudaSuccess || !ws) return err;
@@ -630,7 +633,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   const int split_k = args->split_k < 1 ? 1 : args->split_k;
   const bool pdl = (args->flags & W4A16K_FLAG_PDL) != 0;
   if (split_k > 65535) return cudaErrorInvalidValue;
-  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster) {
+  if (args->config == kCfgTcWorkspace || args->config == kCfgTcCluster ||
+      args->config == kCfgTcWorkspaceOcc4) {
     return run_tc(args, split_k, pdl, stream);
   }
   if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;

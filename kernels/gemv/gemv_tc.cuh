@@ -76,11 +76,12 @@ static_assert(kChunksPerRow % 8 == 0, "the activation swizzle permutes chunks wi
 // M = 16 on the five large H100 shapes, 5-7% faster on 4096² / 6144x4096: bench/NOTES.md,
 // session 3). The ring has kRing = steps per stage
 // slots, issued kRing - 1 steps ahead (448 k in flight per warp at NT = 2, 384 k at NT = 1).
-template <int NT>
+template <int NT, int kOcc = 3>
 struct Ring {
   static constexpr int kTps = NT == 1 ? 2 : 1;        // 64-k tiles per step
   static constexpr int kSteps = kStageTiles / kTps;   // steps per activation stage
-  static constexpr int kSlots = kSteps;               // ring slot = step within the stage
+  // ring slot = step within the stage (mod kSlots); kOcc = 4 CTAs per SM halves the ring
+  static constexpr int kSlots = kOcc == 4 ? kSteps / 2 : kSteps;
   static constexpr int kQ = 2 * kTps;                 // 32-k scale quarters per step
 };
 
@@ -89,13 +90,15 @@ struct Ring {
 // [slot][warp][scales|zeros][32-k quarter][32 channels] (16-bit).
 template <int MT>
 constexpr int a_stage_u4() { return MT * kChunksPerRow; }
-template <int NT>
-constexpr int w_ring_u4() { return Ring<NT>::kSlots * kWarps * Ring<NT>::kTps * kTiles * 32; }
-template <int NT>
-constexpr int s_ring_halves() { return Ring<NT>::kSlots * kWarps * 2 * Ring<NT>::kQ * 32; }
-template <int NT>
+template <int NT, int kOcc>
+constexpr int w_ring_u4() {
+  return Ring<NT, kOcc>::kSlots * kWarps * Ring<NT>::kTps * kTiles * 32;
+}
+template <int NT, int kOcc>
+constexpr int s_ring_halves() { return Ring<NT, kOcc>::kSlots * kWarps * 2 * Ring<NT>::kQ * 32; }
+template <int NT, int kOcc>
 constexpr size_t smem_bytes() {
-  return (2 * a_stage_u4<8 * NT>() + w_ring_u4<NT>()) * 16 + s_ring_halves<NT>() * 2;
+  return (2 * a_stage_u4<8 * NT>() + w_ring_u4<NT, kOcc>()) * 16 + s_ring_halves<NT, kOcc>() * 2;
 }
 
 enum Mode : int32_t { kDirect = 0, kWorkspace = 1, kCluster = 2 };
@@ -130,6 +133,21 @@ __host__ __device__ constexpr int a_chunk(int m, int q) {
 __host__ __device__ constexpr int b_chunk(int nt, int s, int jj, int lane) {
   return a_chunk(8 * nt + (lane & 7), s * (kStepK / 8) + 4 * jj + (lane >> 3));
 }
+// The swizzle only permutes chunks within 8, so token tile nt and step s move lane's ldmatrix
+// chunk by a constant: the kernel computes one address per sub-block pair jj and adds
+// immediates (b_chunk(nt, s, jj, lane) = b_chunk(0, 0, jj, lane) + nt kBTileU4 + s kBStepU4).
+constexpr int kBTileU4 = 8 * kChunksPerRow;  // 8 token rows
+constexpr int kBStepU4 = kStepK / 8;         // 64 k
+__host__ __device__ constexpr bool b_chunk_is_affine() {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int jj = 0; jj < 2; ++jj)
+      for (int nt = 0; nt < 2; ++nt)
+        for (int s = 0; s < kStageTiles; ++s)
+          if (b_chunk(nt, s, jj, lane) != b_chunk(0, 0, jj, lane) + nt * kBTileU4 + s * kBStepU4)
+            return false;
+  return true;
+}
+static_assert(b_chunk_is_affine(), "ldmatrix addresses must be affine in the token tile and step");
 // Activation copy `i` of thread `tid` for one stage: token m, chunk q.
 __host__ __device__ constexpr int a_copy_m(int tid, int i) {
   return (tid + i * kThreads) / kChunksPerRow;
@@ -198,8 +216,8 @@ __device__ __forceinline__ void cp_async_ca_16(uint32_t dst, const void* src, ui
 // Template parameters: T = half / __nv_bfloat16; NT = n8 token tiles (MT = 8 NT token rows per CTA;
 // rows past M compute on zeros and are not stored); kZeros = additive zeros present.
 // Grid: x = ceil(M / MT), y = ceil(N / 128), z = split.
-template <typename T, int NT, bool kZeros>
-__global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
+template <typename T, int NT, bool kZeros, int kOcc>
+__global__ void __launch_bounds__(kThreads, kOcc) gemv_tc_kernel(const Params p) {
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   constexpr int MT = NT * 8;
@@ -207,11 +225,11 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   constexpr int kAPerThread = kStageU4 / kThreads;  // 16-B activation copies per stage
   static_assert(kAPerThread * kThreads == kStageU4, "stage must split evenly");
   static_assert(MT * kRowsPerCta * 4 <= 2 * kStageU4 * 16, "cluster tile must fit the stages");
-  using R = Ring<NT>;
+  using R = Ring<NT, kOcc>;
   constexpr int kTps = R::kTps;
   constexpr int kSteps = R::kSteps;
   constexpr int kSlots = R::kSlots;
-  static_assert(kSlots == kSteps, "ring slot = step within the stage (constant slot indices)");
+  static_assert(kSteps % kSlots == 0, "ring slot = step within the stage mod kSlots (constants)");
   // NT = 1 without zeros: scales applied to fp32 mma results (see compute) instead of to the
   // 16-bit weights.
   constexpr bool kF32 = !kZeros && NT == 1;
@@ -219,7 +237,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   extern __shared__ __align__(16) uint4 smem_u4[];
   uint4* s_a = smem_u4;
   uint4* s_w = smem_u4 + 2 * kStageU4;
-  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + w_ring_u4<NT>());
+  uint16_t* s_s = reinterpret_cast<uint16_t*>(s_w + w_ring_u4<NT, kOcc>());
 
   const int tid = threadIdx.x;
   const int lane = tid & 31;
@@ -246,11 +264,14 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   const int gmask64 = p.group_shift > 6 ? (1 << (p.group_shift - 6)) - 1 : 0;
   auto new_group = [&](int tile) { return ((kt0 + tile) & gmask64) == 0; };
 
-  // Lane's slot of tile 0 at the split's first k-tile; tile 1 is the next 16-row block
-  // (w_tile_stride bytes on), k-tile + 1 the next 512 bytes.
+  // Lane's slot of mma tile ti at the first 64-k tile of the current stage: tile 1 is the next
+  // 16-row block (w_tile_stride bytes on), k-tile + 1 the next 512 bytes. Advanced once per stage
+  // so that every copy of the stage addresses its source with an immediate offset.
   const int64_t w_tile_stride = (p.k / kStepK) * layout::kTileBytes;
-  const uint8_t* w_lane =
-      p.w + (warp_valid ? layout::slot_offset(n_warp, kb / kStepK, lane, p.k) : 0);
+  const uint8_t* w_stage[kTiles];
+  w_stage[0] = p.w + (warp_valid ? layout::slot_offset(n_warp, kb / kStepK, lane, p.k) : 0);
+#pragma unroll
+  for (int ti = 1; ti < kTiles; ++ti) w_stage[ti] = w_stage[ti - 1] + w_tile_stride;
   const T* a_base = static_cast<const T*>(p.a) + m_base * p.lda;
 
   // ---- activation stage st -> buffer buf: cp.async (through L1), zero-fill past M / K ----
@@ -280,11 +301,17 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   const int s_t = s_q >> 1;
   const int s_h = s_q & 1;
   const bool s_lane_copies = lane < 16 * kTps && (s_sz == 0 || kZeros) && (s_h == 0 || two_groups);
-  const uint16_t* s_src =
-      static_cast<const uint16_t*>(kZeros && s_sz ? p.zeros : p.scales) + n_warp + s_copy_ch(lane);
+  // Byte address of the lane's 8 channels in scale row 0; row r is r * s_row_bytes on (32-bit:
+  // N < 2^24 by the grid limit), one IMAD.WIDE per copy.
+  const uint8_t* s_src = reinterpret_cast<const uint8_t*>(
+      static_cast<const uint16_t*>(kZeros && s_sz ? p.zeros : p.scales) + n_warp + s_copy_ch(lane));
+  const uint32_t s_row_bytes = static_cast<uint32_t>(p.n) * 2u;
+  const uint32_t s_k_lane = static_cast<uint32_t>(kt0) * kStepK + 32u * s_h;
   const uint32_t s_dst = smem_addr(s_s + s_index<NT>(0, warp, s_sz, s_q, s_copy_ch(lane)));
   constexpr int kSSlotBytes = 2 * (s_index<NT>(1, 0, 0, 0, 0) - s_index<NT>(0, 0, 0, 0, 0));
-  auto issue_step = [&](int step, int slot) {
+  // Step `local` of the stage whose first tile w_stage points at (local >= kSteps: the next
+  // stage's), i.e. global step `step`.
+  auto issue_step = [&](int step, int local, int slot) {
     const int tile0 = step * kTps;
     const bool ok = warp_valid && tile0 < ntiles;
     if (ok) {
@@ -293,17 +320,15 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
         if (t == 0 || tile0 + t < ntiles) {
 #pragma unroll
           for (int ti = 0; ti < kTiles; ++ti) {
-            const uint8_t* src = w_lane + ti * w_tile_stride +
-                                 static_cast<int64_t>(tile0 + t) * layout::kTileBytes;
+            const uint8_t* src = w_stage[ti] + (local * kTps + t) * layout::kTileBytes;
             cp_async_16(smem_addr(s_w + w_index<NT>(slot, warp, t, ti, lane)), src, 16u);
           }
         }
       }
       const int tile = tile0 + s_t;
       if (s_lane_copies && (s_t == 0 || (tile < ntiles && new_group(tile)))) {
-        const int k = (kt0 + tile) * kStepK + 32 * s_h;
-        const uint16_t* src = s_src + static_cast<int64_t>(k >> p.group_shift) * p.n;
-        cp_async_16(s_dst + slot * kSSlotBytes, src, 16u);
+        const uint32_t row = (s_k_lane + static_cast<uint32_t>(tile) * kStepK) >> p.group_shift;
+        cp_async_16(s_dst + slot * kSSlotBytes, s_src + static_cast<uint64_t>(row) * s_row_bytes, 16u);
       }
     }
     cp_async_commit();
@@ -320,7 +345,8 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // sc[ti][hh][h]: scale pair of row g + 8hh of mma tile ti for 32-k half h (k16 sub-blocks 2h,
   // 2h+1) of the current 64-k tile; without group 32 both halves are half 0's. Carried from
   // tile 0 to tile 1 of a step when tile 1 is in the same group.
-  T2 sc[kTiles][2][2], zc[kTiles][2][2];
+  // Kept as raw 16-bit values and splat at the HMUL2 / HFMA2 (an .H0_H0 operand, no instruction).
+  uint16_t sc[kTiles][2][2], zc[kTiles][2][2];
   float sf[kTiles][2][2];
   auto load_scales = [&](int slot, int t) {
 #pragma unroll
@@ -338,13 +364,11 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
                   : sf[ti][hh][0];
         } else {
           constexpr int kZ = s_index<NT>(0, 0, 1, 0, 0);  // zeros: sz = 1
-          sc[ti][hh][0] = as_pair<T2>(static_cast<uint32_t>(s_s[idx]) * 0x10001u);
-          zc[ti][hh][0] =
-              as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + kZ]) * 0x10001u : 0u);
+          sc[ti][hh][0] = s_s[idx];
+          zc[ti][hh][0] = kZeros ? s_s[idx + kZ] : 0;
           if (two_groups) {
-            sc[ti][hh][1] = as_pair<T2>(static_cast<uint32_t>(s_s[idx + 32]) * 0x10001u);
-            zc[ti][hh][1] =
-                as_pair<T2>(kZeros ? static_cast<uint32_t>(s_s[idx + 32 + kZ]) * 0x10001u : 0u);
+            sc[ti][hh][1] = s_s[idx + 32];
+            zc[ti][hh][1] = kZeros ? s_s[idx + 32 + kZ] : 0;
           } else {
             sc[ti][hh][1] = sc[ti][hh][0];
             zc[ti][hh][1] = zc[ti][hh][0];
@@ -353,6 +377,8 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
       }
   };
 
+  const uint32_t b_base[2] = {smem_addr(s_a + b_chunk(0, 0, 0, lane)),
+                              smem_addr(s_a + b_chunk(0, 0, 1, lane))};
   // One ring step from slot `slot` against activation buffer buf, step s of the stage.
   auto compute = [&](int slot, int buf, int s, int step) {
     uint4 w[kTps][kTiles];
@@ -360,7 +386,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
     for (int t = 0; t < kTps; ++t)
 #pragma unroll
       for (int ti = 0; ti < kTiles; ++ti) w[t][ti] = s_w[w_index<NT>(slot, warp, t, ti, lane)];
-    const uint4* sb = s_a + buf * kStageU4;
+    const uint32_t bo = buf * (kStageU4 * 16);
 #pragma unroll
     for (int t = 0; t < kTps; ++t) {
       const int tile = step * kTps + t;
@@ -371,7 +397,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
       for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
         for (int jj = 0; jj < 2; ++jj)
-          ldmatrix_x4(bq[nt][jj], smem_addr(sb + b_chunk(nt, s * kTps + t, jj, lane)));
+          ldmatrix_x4(bq[nt][jj], b_base[jj] + bo + (nt * kBTileU4 + (s * kTps + t) * kBStepU4) * 16);
       if constexpr (kF32) {
         // Unscaled q - 8 through the mma into fresh fp32 accumulators, scaled once per group
         // piece (the whole 64-k tile, or each 32-k half for group 32): 8 or 16 FFMA per tile
@@ -423,12 +449,13 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
           for (int ti = 0; ti < kTiles; ++ti) {
             // Pairs 0..3 = a0a1 (row g), a2a3 (row g+8), a4a5 (row g), a6a7 (row g+8).
             T2 pr[4];
-            int4x8_to_pairs<T>(word_of(w[t][ti], j), pr);
+            int4x8_to_pairs_hfma<T>(word_of(w[t][ti], j), pr);
             uint32_t a[4];
 #pragma unroll
             for (int i = 0; i < 4; ++i) {
-              const T2 s2 = sc[ti][i & 1][j >> 1];
-              pr[i] = kZeros ? __hfma2(pr[i], s2, zc[ti][i & 1][j >> 1]) : __hmul2(pr[i], s2);
+              const T2 s2 = Tr::splat(sc[ti][i & 1][j >> 1]);
+              pr[i] = kZeros ? __hfma2(pr[i], s2, Tr::splat(zc[ti][i & 1][j >> 1]))
+                             : __hmul2(pr[i], s2);
               a[i] = as_u32(pr[i]);
             }
 #pragma unroll
@@ -448,7 +475,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
   // of their own; wait for all of it and make it visible. The extra group only makes the
   // loop's first waits stricter by one step.
 #pragma unroll
-  for (int i = 0; i < kSlots - 1; ++i) issue_step(i, i);
+  for (int i = 0; i < kSlots - 1; ++i) issue_step(i, i, i);
   grid_dependency_wait();
   allow_dependent_launch();
   if (nstages > 0) issue_a(0, 0);
@@ -458,19 +485,22 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
 #pragma unroll 1
   for (int st = 0; st < nstages; ++st) {
     const int buf = st & 1;
-    // Stage st+1's activations join the group of step kSteps st + kSlots - 1 (the stage's last,
-    // issued just below), complete at this stage's last wait, and are published by the barrier
-    // that ends the stage. buf ^ 1 was last read in stage st - 1, before that stage's barrier.
-    if (st + 1 < nstages) issue_a(st + 1, buf ^ 1);
 #pragma unroll
     for (int s = 0; s < kSteps; ++s) {
       const int step = st * kSteps + s;
+      // Stage st+1's activations join the group of step kSteps (st + 1) - 1 (the stage's last,
+      // issued just below when s = kSteps - kSlots), complete at this stage's last wait, and are
+      // published by the barrier that ends the stage. buf ^ 1 was last read in stage st - 1,
+      // before that stage's barrier.
+      if (s == kSteps - kSlots && st + 1 < nstages) issue_a(st + 1, buf ^ 1);
       __syncwarp();  // every lane is done with the slot the next copy overwrites (step - 1's)
-      issue_step(step + kSlots - 1, (s + kSlots - 1) % kSlots);
+      issue_step(step + kSlots - 1, s + kSlots - 1, (s + kSlots - 1) % kSlots);
       cp_async_wait<kSlots - 1>();
       __syncwarp();  // other lanes' scale copies are visible
-      if (warp_valid && step < nsteps) compute(s, buf, s, step);
+      if (warp_valid && step < nsteps) compute(s % kSlots, buf, s, step);
     }
+#pragma unroll
+    for (int ti = 0; ti < kTiles; ++ti) w_stage[ti] += kStageTiles * layout::kTileBytes;
     __syncthreads();
   }
   cp_async_wait<0>();
@@ -530,7 +560,7 @@ __global__ void __launch_bounds__(kThreads, 3) gemv_tc_kernel(const Params p) {
       }
 }
 
-template <typename T, int NT, bool kZeros>
+template <typename T, int NT, bool kZeros, int kOcc>
 cudaError_t launch_nt(const Params& p, int split, bool pdl, cudaStream_t stream) {
   constexpr int MT = NT * 8;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
@@ -538,26 +568,32 @@ cudaError_t launch_nt(const Params& p, int split, bool pdl, cudaStream_t stream)
   if (m_blocks > 0x7fffffff || n_blocks > 65535 || split > 65535) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(n_blocks),
                   static_cast<unsigned>(split));
-  constexpr size_t kSmem = smem_bytes<NT>();
+  constexpr size_t kSmem = smem_bytes<NT, kOcc>();
   const cudaError_t attr_err =
-      ensure_dynamic_smem<gemv_tc_kernel<T, NT, kZeros>>(static_cast<int>(kSmem));
+      ensure_dynamic_smem<gemv_tc_kernel<T, NT, kZeros, kOcc>>(static_cast<int>(kSmem));
   if (attr_err != cudaSuccess) return attr_err;
   const dim3 cluster(1, 1, p.mode == kCluster ? static_cast<unsigned>(split) : 1u);
-  return launch_kernel(gemv_tc_kernel<T, NT, kZeros>, grid, dim3(kThreads), kSmem, stream, pdl,
-                       cluster, p);
+  return launch_kernel(gemv_tc_kernel<T, NT, kZeros, kOcc>, grid, dim3(kThreads), kSmem, stream,
+                       pdl, cluster, p);
 }
 
 // The instantiation list of the tensor-core GEMV: MT = 8 for M <= 8, MT = 16 otherwise (larger M
-// is tiled by 16), x dtype x zeros (bias is a run-time epilogue choice).
+// is tiled by 16), x dtype x zeros (bias is a run-time epilogue choice); the 16-token kernel also
+// at 4 CTAs per SM (occ4: half the weight ring; measured faster on some shapes, slower on others,
+// so the tuning table chooses: config 3 of gemv.cu).
 template <typename T>
-cudaError_t launch(const Params& p, int split, bool pdl, cudaStream_t stream) {
+cudaError_t launch(const Params& p, int split, bool pdl, bool occ4, cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   if (p.m <= 8) {
-    return z ? launch_nt<T, 1, true>(p, split, pdl, stream)
-             : launch_nt<T, 1, false>(p, split, pdl, stream);
+    return z ? launch_nt<T, 1, true, 3>(p, split, pdl, stream)
+             : launch_nt<T, 1, false, 3>(p, split, pdl, stream);
   }
-  return z ? launch_nt<T, 2, true>(p, split, pdl, stream)
-           : launch_nt<T, 2, false>(p, split, pdl, stream);
+  if (occ4) {
+    return z ? launch_nt<T, 2, true, 4>(p, split, pdl, stream)
+             : launch_nt<T, 2, false, 4>(p, split, pdl, stream);
+  }
+  return z ? launch_nt<T, 2, true, 3>(p, split, pdl, stream)
+           : launch_nt<T, 2, false, 3>(p, split, pdl, stream);
 }
 
 }  // namespace gemv_tc

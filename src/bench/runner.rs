@@ -537,6 +537,13 @@ fn measure_point(
             if let Ok(t) = time(timer, opts, s.copies.len(), &mut call) {
                 let us = stats::summarize(&t.samples_us).map(|x| x.median);
                 if let Some(us) = us {
+                    // Every candidate's time on stderr: the data behind a table edit.
+                    let d = &s.desc;
+                    let g = if d.group_size == d.k { "k".to_string() } else { d.group_size.to_string() };
+                    eprintln!(
+                        "oracle-candidate {}x{} M={m} {} g{g} z{} {} {us:.2}",
+                        d.n, d.k, d.dtype.name(), u8::from(d.has_zeros), cand.config_name()
+                    );
                     if best.as_ref().is_none_or(|(b, _)| us < *b) {
                         best = Some((us, cand.config_name()));
                     }
