@@ -43,11 +43,12 @@ shapes=4096x4096,6144x4096,4096x14336,8192x8192,28672x4096,28672x8192,8192x28672
 common=(--shapes $shapes --graph --warmup 3 --reps 20 --graph-launches 10)
 # Variants: NAME=ENV[,ENV]:FLAG[,FLAG] (the library's experiment switches ride in the
 # environment; e.g. "tuned=:--tune,--save-table,/tmp/t.json pdl=:--load-table,/tmp/t.json,--pdl");
-# BENCH=path among the ENVs runs another bench binary (e.g. an older build carried beside).
+# BENCH=path among the ENVs runs another bench binary (e.g. an older build carried beside);
+# '+' in a flag is a comma of its value (--dtype=fp16+bf16).
 variants=${VARIANTS:-"plain=: pdl=:--pdl"}
 first=
 for v in $variants; do
-  name=${v%%=*}; rest=${v#*=}; envs=${rest%%:*}; flags=$(echo "${rest#*:}" | tr ',' ' ')
+  name=${v%%=*}; rest=${v#*=}; envs=${rest%%:*}; flags=$(echo "${rest#*:}" | tr ',+' ' ,')
   bin=./w4a16-bench; envl=(X=1)
   for e in $(echo "$envs" | tr ',' ' '); do case $e in BENCH=*) bin=${e#BENCH=} ;; *) envl+=("$e") ;; esac; done
   env "${envl[@]}" timeout 240 $bin "${common[@]}" --m ${MS:-1,2,4,8,16} $flags \

@@ -919,7 +919,8 @@ fn largest_dimensions_accepted_by_the_descriptor() {
 // ------------------------------------------------------------------------------------------
 
 /// Every kernel instantiation once at small shapes (GEMV: dtype × MT 1..8 × zeros × bias, split-K
-/// with its reduction; tensor core: dtype × tile config × zeros × bias; pack; the reference),
+/// with its reduction, the tensor-core GEMV's 8/16-token kernels; tensor core: dtype × tile config
+/// × zeros × bias; pack; the reference),
 /// with padded lda/ldc and ragged M, checked against the f64 CPU reference. scripts/
 /// sanitize-gpu.sh runs this test alone under memcheck, racecheck, initcheck and synccheck.
 /// Workspaces are never filled here, so initcheck sees any read of unwritten partials.
@@ -978,6 +979,13 @@ fn sanitize_matrix_small() {
                 for m in [1usize, 5] {
                     for split in [2, 3] {
                         run(gemv_split(split), m, bias);
+                    }
+                }
+                // The tensor-core GEMV: 8- and 16-token kernels (the 16-token one at 3 and 4 CTAs
+                // per SM: configs 1 and 3), workspace and cluster split-K.
+                for (config, split_k) in [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3)] {
+                    for m in [3usize, 9, 17] {
+                        run(Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced }, m, bias);
                     }
                 }
                 for config in [0, 1, 2] {
