@@ -47,6 +47,9 @@ pub struct Bucket {
 #[derive(Clone, Debug, Default)]
 pub struct Table {
     map: HashMap<ProblemKey, Vec<Bucket>>,
+    /// The problems of each N x K (what `lookup_similar` compares), so that the hot path looks
+    /// at a handful of keys instead of the whole table.
+    by_shape: HashMap<(usize, usize), Vec<ProblemKey>>,
 }
 
 /// The bucket of a problem's (sorted, disjoint) buckets that covers M.
@@ -75,11 +78,11 @@ impl Table {
             };
             (pref, k.dtype.code(), k.group, k.zeros)
         };
-        self.map
+        self.by_shape
+            .get(&(w.n, w.k))?
             .iter()
-            .filter(|(k, _)| k.n == w.n && k.k == w.k)
-            .filter_map(|(k, buckets)| {
-                let b = bucket_of(buckets, m)?;
+            .filter_map(|k| {
+                let b = bucket_of(self.map.get(k)?, m)?;
                 b.choice.is_supported(w).then(|| (rank(k), b.choice))
             })
             .min_by_key(|(r, _)| *r)
@@ -88,6 +91,10 @@ impl Table {
 
     /// Adds a bucket, replacing the ranges it overlaps.
     pub fn insert(&mut self, key: ProblemKey, bucket: Bucket) {
+        let keys = self.by_shape.entry((key.n, key.k)).or_default();
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
         let v = self.map.entry(key).or_default();
         v.retain(|b| b.m_max < bucket.m_min || b.m_min > bucket.m_max);
         v.push(bucket);

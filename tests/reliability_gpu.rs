@@ -43,6 +43,25 @@ fn mma_config(config: i32) -> Choice {
     Choice { path: Path::TensorCore, config, split_k: 1, reason: Reason::Forced }
 }
 
+/// Captures `enqueue` into a CUDA graph on `stream`, then `replays` times: `poison(r)`, one
+/// replay, a stream sync, `check(r)` (which compares the outputs with what they must be).
+fn replay_checked(
+    stream: &Stream,
+    what: &str,
+    replays: usize,
+    enqueue: &mut dyn FnMut() -> Result<(), String>,
+    mut poison: impl FnMut(usize),
+    mut check: impl FnMut(usize),
+) {
+    let graph = Graph::capture(stream, enqueue).unwrap_or_else(|e| panic!("{what}: capture: {e}"));
+    for r in 0..replays {
+        poison(r);
+        graph.launch(stream).unwrap();
+        stream.sync().unwrap();
+        check(r);
+    }
+}
+
 /// Every selection the kernels implement: GEMV without and with split-K, each tensor-core tile.
 fn all_choices() -> Vec<Choice> {
     vec![gemv_split(1), gemv_split(2), gemv_split(3), gemv_split(8), mma_config(0), mma_config(1), mma_config(2)]
@@ -291,7 +310,7 @@ fn cuda_graph_capture_replay_100_times_bitwise_equals_eager() {
             // split-K GEMV through the engine (workspace inside the graph).
             for variant in ["gemv", "tensor_core", "dispatch", "gemv_splitk4"] {
                 let ws = DevBuf::new(gemv_split(4).workspace_bytes(&w, m).max(16)).unwrap();
-                let enqueue = || -> Result<(), String> {
+                let mut enqueue = || -> Result<(), String> {
                     match variant {
                         "gemv_splitk4" => {
                             let choice = gemv_split(4);
@@ -317,15 +336,17 @@ fn cuda_graph_capture_replay_100_times_bitwise_equals_eager() {
                 let err = rel_err(dtype, &eager, w.n, m, w.n, &refc[..m * w.n]);
                 assert!(err <= tolerance(dtype), "{variant} {dtype:?} M={m}: eager rel err {err:e}");
                 // Captured once, replayed 100 times on a poisoned output.
-                let mut enq = || enqueue();
-                let graph = Graph::capture(&stream, &mut enq).unwrap_or_else(|e| panic!("{variant} M={m}: capture: {e}"));
-                for r in 0..replays {
-                    fill_async(&c, if r % 2 == 0 { 0xFF } else { 0x00 }, &stream);
-                    graph.launch(&stream).unwrap();
-                    stream.sync().unwrap();
-                    let got: Vec<u16> = c.download(m * w.n).unwrap();
-                    assert!(got == eager, "{variant} {dtype:?} M={m}: replay {r} differs from the eager call");
-                }
+                replay_checked(
+                    &stream,
+                    &format!("{variant} M={m}"),
+                    replays,
+                    &mut enqueue,
+                    |r| fill_async(&c, if r % 2 == 0 { 0xFF } else { 0x00 }, &stream),
+                    |r| {
+                        let got: Vec<u16> = c.download(m * w.n).unwrap();
+                        assert!(got == eager, "{variant} {dtype:?} M={m}: replay {r} differs from the eager call");
+                    },
+                );
                 runs += 1;
             }
         }
@@ -375,7 +396,7 @@ fn pdl_chained_layers_bitwise_equal_to_plain_launches() {
                 let name = format!("{} {dtype:?} g{group} M={m}", choice.config_name());
                 let ws_bytes = choice.workspace_bytes(&w, m);
                 let ws = DevBuf::new(ws_bytes.max(16)).unwrap();
-                let enqueue = || -> Result<(), String> {
+                let mut enqueue = || -> Result<(), String> {
                     for (i, p) in probs.iter().enumerate() {
                         let a = if i == 0 { p.d_a.ptr() } else { outs[i - 1].ptr() as *const c_void };
                         let ops = w4a16::Operands { a, ..p.operands(m, outs[i].ptr(), w.n, true, ws.ptr(), ws_bytes) };
@@ -409,16 +430,12 @@ fn pdl_chained_layers_bitwise_equal_to_plain_launches() {
                         assert!(got[i] == plain[i], "{name}: eager PDL run {rep}, layer {i} differs from plain launches");
                     }
                 }
-                let mut enq = || enqueue();
-                let graph = Graph::capture(&stream, &mut enq).unwrap_or_else(|e| panic!("{name}: capture with PDL: {e}"));
-                for r in 0..replays {
-                    poison();
-                    graph.launch(&stream).unwrap();
+                replay_checked(&stream, &format!("{name} with PDL"), replays, &mut enqueue, |_| poison(), |r| {
                     let got = download();
                     for i in 0..layers {
                         assert!(got[i] == plain[i], "{name}: PDL graph replay {r}, layer {i} differs from plain launches");
                     }
-                }
+                });
                 h.set_pdl(false);
                 runs += 1;
             }
