@@ -32,7 +32,12 @@
 // per lane), 8 slots issued 7 steps ahead (7 KB per warp in flight); at NT = 1 (M <= 8, where the
 // per-step fixed costs show) a step is two 64-k tiles, 4 slots issued 3 steps ahead (6 KB per
 // warp; 72-84 KB per SM at 3 CTAs) — the loads in flight hold no registers, which is what lets 3
-// CTAs of 128 threads share an SM at <= 168 registers. Same shared memory either way.
+// CTAs of 128 threads share an SM at <= 168 registers. Same shared memory either way. The 16-token
+// kernel also comes with kOcc = 4 (GEMV config 3): a 4-slot ring (3 KB per warp in flight), 51 KB
+// of shared memory and <= 128 registers, so 4 CTAs share an SM (16 warps, 48 KB in flight).
+// Addresses are kept cheap: global weight sources are a per-stage base plus immediates, ldmatrix
+// addresses one base per sub-block pair plus immediates, and the scales stay raw 16-bit values
+// that the HMUL2 / HFMA2 read as an .H0_H0 operand (no broadcast instruction).
 // NT = 1 without zeros multiplies the unscaled q - 8 in the mma and applies the scales to the
 // fp32 partial of each group piece (FFMA), and for fp16 dequantizes with one shift per word
 // (int4x8_to_pairs_x16).
@@ -74,8 +79,9 @@ static_assert(kChunksPerRow % 8 == 0, "the activation swizzle permutes chunks wi
 // fixed costs (waits, warp barriers, commits, address math, scale loads for groups >= 128); at
 // NT = 2 one tile per step (the NT = 1 shape with fp32 scaling was measured 1.6-4% slower at
 // M = 16 on the five large H100 shapes, 5-7% faster on 4096² / 6144x4096: bench/NOTES.md,
-// session 3). The ring has kRing = steps per stage
-// slots, issued kRing - 1 steps ahead (448 k in flight per warp at NT = 2, 384 k at NT = 1).
+// session 3). The ring has kSlots = steps per stage slots (half of them at kOcc = 4), issued
+// kSlots - 1 steps ahead (448 k in flight per warp at NT = 2, 192 k at NT = 2 with kOcc = 4,
+// 384 k at NT = 1). kOcc is the CTAs per SM the kernel is built for (its __launch_bounds__).
 template <int NT, int kOcc = 3>
 struct Ring {
   static constexpr int kTps = NT == 1 ? 2 : 1;        // 64-k tiles per step
