@@ -34,6 +34,8 @@ Timing:
   --load-table FILE      load a tuning table (cache-file JSON) before the sweep
   --oracle               also time every candidate configuration (dispatch::candidates) and
                          report the fastest as oracle_us beside the dispatched us
+  --oracle-rounds N      time the candidates N times, forward then backward order, and take
+                         each one's median over the rounds (default 1)
   --graph                capture the calls in a CUDA graph and time graph replays
                          (per-call time = replay time / calls in the graph)
   --graph-launches N     timed graph replays (default 20)
@@ -71,6 +73,8 @@ pub struct Options {
     pub graph: bool,
     pub pdl: bool,
     pub oracle: bool,
+    /// --oracle-rounds: how many times the oracle times every candidate (alternating order).
+    pub oracle_rounds: usize,
     pub tune: bool,
     pub save_table: Option<String>,
     pub load_table: Option<String>,
@@ -102,6 +106,7 @@ impl Default for Options {
             graph: false,
             pdl: false,
             oracle: false,
+            oracle_rounds: 1,
             tune: false,
             save_table: None,
             load_table: None,
@@ -286,6 +291,12 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             "--oracle" => {
                 takes_no_value(flag)?;
                 o.oracle = true
+            }
+            "--oracle-rounds" => {
+                o.oracle_rounds = parse_usize(flag, &value(flag)?)?;
+                if o.oracle_rounds == 0 {
+                    return Err("--oracle-rounds must be at least 1".into());
+                }
             }
             "--no-cublas" => {
                 takes_no_value(flag)?;

@@ -528,26 +528,45 @@ fn measure_point(
         }
     }
     if opts.oracle && row.ok() {
-        let mut best: Option<(f64, String)> = None;
-        for cand in crate::dispatch::candidates(&s.desc, m) {
-            let mut call = |i: usize| -> Res<()> {
-                // SAFETY: as ours_call; the workspace fits every candidate (Setup).
-                unsafe { h.gemm_with(&s.desc, &s.ops(i, m), &cand, stream.ptr()) }.map_err(|e| e.to_string())
-            };
-            if let Ok(t) = time(timer, opts, s.copies.len(), &mut call) {
-                let us = stats::summarize(&t.samples_us).map(|x| x.median);
-                if let Some(us) = us {
-                    // Every candidate's time on stderr: the data behind a table edit.
-                    let d = &s.desc;
-                    let g = if d.group_size == d.k { "k".to_string() } else { d.group_size.to_string() };
-                    eprintln!(
-                        "oracle-candidate {}x{} M={m} {} g{g} z{} {} {us:.2}",
-                        d.n, d.k, d.dtype.name(), u8::from(d.has_zeros), cand.config_name()
-                    );
-                    if best.as_ref().is_none_or(|(b, _)| us < *b) {
-                        best = Some((us, cand.config_name()));
+        // Each round times every candidate, forward on even rounds and backward on odd ones, so a
+        // candidate's neighbours differ between rounds; its time is the median of its rounds.
+        let cands = crate::dispatch::candidates(&s.desc, m);
+        let mut per_cand: Vec<Vec<f64>> = vec![Vec::new(); cands.len()];
+        for round in 0..opts.oracle_rounds.max(1) {
+            let order: Vec<usize> =
+                if round % 2 == 0 { (0..cands.len()).collect() } else { (0..cands.len()).rev().collect() };
+            for ci in order {
+                let cand = &cands[ci];
+                let mut call = |i: usize| -> Res<()> {
+                    // SAFETY: as ours_call; the workspace fits every candidate (Setup).
+                    unsafe { h.gemm_with(&s.desc, &s.ops(i, m), cand, stream.ptr()) }.map_err(|e| e.to_string())
+                };
+                if let Ok(t) = time(timer, opts, s.copies.len(), &mut call) {
+                    if let Some(x) = stats::summarize(&t.samples_us) {
+                        per_cand[ci].push(x.median);
+                        if opts.oracle_rounds > 1 {
+                            eprintln!("oracle-round {round} {}x{} M={m} {} {:.2}", s.desc.n, s.desc.k, cand.config_name(), x.median);
+                        }
                     }
                 }
+            }
+        }
+        let mut best: Option<(f64, String)> = None;
+        for (cand, times) in cands.iter().zip(per_cand.iter_mut()) {
+            if times.is_empty() {
+                continue;
+            }
+            times.sort_by(f64::total_cmp);
+            let us = times[times.len() / 2];
+            // Every candidate's time on stderr: the data behind a table edit.
+            let d = &s.desc;
+            let g = if d.group_size == d.k { "k".to_string() } else { d.group_size.to_string() };
+            eprintln!(
+                "oracle-candidate {}x{} M={m} {} g{g} z{} {} {us:.2}",
+                d.n, d.k, d.dtype.name(), u8::from(d.has_zeros), cand.config_name()
+            );
+            if best.as_ref().is_none_or(|(b, _)| us < *b) {
+                best = Some((us, cand.config_name()));
             }
         }
         row.oracle = best;
