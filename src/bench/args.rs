@@ -400,6 +400,10 @@ mod tests {
         assert_eq!(probs[1].group_size(), 256);
         assert_eq!(p("--path tensor_core").unwrap().path, Some(Path::TensorCore));
         assert_eq!(p("--path auto").unwrap().path, None);
+        assert_eq!(o.oracle_rounds, 1);
+        let o = p("--oracle --oracle-rounds 3").unwrap();
+        assert!(o.oracle);
+        assert_eq!(o.oracle_rounds, 3);
     }
 
     #[test]
@@ -418,6 +422,7 @@ mod tests {
             "--shapes 64",
             "--shapes",
             "--m 0",
+            "--oracle-rounds 0",
             "--m x",
             "--m 99999999",
             "--dtype fp8",
