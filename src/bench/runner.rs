@@ -552,15 +552,11 @@ fn measure_point(
             }
         }
         let mut best: Option<(f64, String)> = None;
-        for (cand, times) in cands.iter().zip(per_cand.iter_mut()) {
-            if times.is_empty() {
-                continue;
-            }
-            times.sort_by(f64::total_cmp);
-            let us = times[times.len() / 2];
+        let d = &s.desc;
+        let g = if d.group_size == d.k { "k".to_string() } else { d.group_size.to_string() };
+        for (cand, times) in cands.iter().zip(&per_cand) {
+            let Some(us) = stats::summarize(times).map(|x| x.median) else { continue };
             // Every candidate's time on stderr: the data behind a table edit.
-            let d = &s.desc;
-            let g = if d.group_size == d.k { "k".to_string() } else { d.group_size.to_string() };
             eprintln!(
                 "oracle-candidate {}x{} M={m} {} g{g} z{} {} {us:.2}",
                 d.n, d.k, d.dtype.name(), u8::from(d.has_zeros), cand.config_name()
