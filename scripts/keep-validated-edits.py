@@ -12,13 +12,11 @@ Why: the oracle times candidates one after another and its time for a configurat
 from the same configuration's dispatched row by several % (H100, session 4: cfg1 split 4 read 9%
 slow on 8192x28672), which makes it rank some splits wrongly; the dispatched rows of two runs in
 one call are the comparison the issues' method trusts."""
+import argparse
 import copy
 import json
-import sys
 
-
-def key(e):
-    return (e["dtype"], e["n"], e["k"], e["group"], e["zeros"], e["m_min"], e["m_max"])
+from tables import CHOICE_FIELDS, entry_key, load, same_choice, save
 
 
 def rows(path):
@@ -28,52 +26,42 @@ def rows(path):
 
 
 def main():
-    args = sys.argv[1:]
-    min_speedup, out = 1.02, None
-    if "--min-speedup" in args:
-        i = args.index("--min-speedup")
-        min_speedup = float(args[i + 1])
-        del args[i:i + 2]
-    if "--out" in args:
-        i = args.index("--out")
-        out = args[i + 1]
-        del args[i:i + 2]
-    if len(args) != 4 or out is None:
-        sys.exit(__doc__)
-    with open(args[0]) as f:
-        table = json.load(f)
-    with open(args[1]) as f:
-        edited = json.load(f)
-    before, after = rows(args[2]), rows(args[3])
-    shipped = {key(e): e for e in table["entries"]}
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("table", help="the shipped table (TABLE.json)")
+    ap.add_argument("edited", help="the table after oracle-to-table.py (EDITED.json)")
+    ap.add_argument("before", help="bench --json run with the shipped table")
+    ap.add_argument("after", help="bench --json run with --load-table EDITED.json")
+    ap.add_argument("--min-speedup", type=float, default=1.02)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    table, edited = load(args.table), load(args.edited)
+    before, after = rows(args.before), rows(args.after)
+    shipped = {entry_key(e): e for e in table["entries"]}
     result = copy.deepcopy(table)
-    by_key = {key(e): e for e in result["entries"]}
+    by_key = {entry_key(e): e for e in result["entries"]}
     kept = 0
     for e in edited["entries"]:
-        k = key(e)
+        k = entry_key(e)
         old = shipped.get(k)
-        if old is not None and all(old[f] == e[f] for f in ("path", "config", "split_k")):
+        if old is not None and same_choice(old, e):
             continue
         pts = [(e["n"], e["k"], m, e["dtype"], e["group"], e["zeros"])
                for m in range(e["m_min"], e["m_max"] + 1)]
         ratios = [before[p] / after[p] for p in pts if p in before and p in after]
-        ok = bool(ratios) and all(r >= min_speedup for r in ratios)
-        was = (old["path"], old["config"], old["split_k"]) if old else None
+        ok = bool(ratios) and all(r >= args.min_speedup for r in ratios)
+        was = tuple(old[f] for f in CHOICE_FIELDS) if old else None
         print(f"{e['dtype']} {e['n']}x{e['k']} g{e['group']} z{int(e['zeros'])} M {e['m_min']}..{e['m_max']}: "
-              f"{was} -> {(e['path'], e['config'], e['split_k'])} "
+              f"{was} -> {tuple(e[f] for f in CHOICE_FIELDS)} "
               f"x{', x'.join(f'{r:.3f}' for r in ratios) or ' (not measured)'}: {'kept' if ok else 'dropped'}")
         if not ok:
             continue
         kept += 1
         if old is not None:
-            by_key[k].update({f: e[f] for f in ("path", "config", "split_k", "us")})
+            by_key[k].update({f: e[f] for f in CHOICE_FIELDS + ("us",)})
         else:
             result["entries"].append(e)
-    with open(out, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print(f"{kept} edits kept; wrote {out}")
-
+    save(result, args.out)
+    print(f"{kept} edits kept; wrote {args.out}")
 
 if __name__ == "__main__":
     main()

@@ -15,9 +15,10 @@ Why: the library's tuner times back-to-back calls, which ranks some GEMV configu
 differently from CUDA-graph replay (bench/NOTES.md); decode runs in graphs. The oracle itself
 can misjudge a configuration by several % (it times candidates one after another): confirm the
 edits with dispatched rows before shipping them (scripts/keep-validated-edits.py)."""
-import json
+import argparse
 import re
-import sys
+
+from tables import CHOICE_FIELDS, load, problem, save
 
 LINE = re.compile(r"^oracle-candidate (\d+)x(\d+) M=(\d+) (\w+) g(\w+) z([01]) (\S+) ([0-9.]+)$")
 
@@ -37,25 +38,17 @@ def parse_config(name):
 
 
 def main():
-    args = sys.argv[1:]
-    margin, out = 0.02, None
-    if "--margin" in args:
-        i = args.index("--margin")
-        margin = float(args[i + 1])
-        del args[i:i + 2]
-    if "--out" in args:
-        i = args.index("--out")
-        out = args[i + 1]
-        del args[i:i + 2]
-    if len(args) < 2:
-        sys.exit(__doc__)
-    table_path, errs = args[0], args[1:]
-    out = out or table_path
-    with open(table_path) as f:
-        table = json.load(f)
-    # (dtype, n, k, group, zeros, m) -> {(path, config, split): us}
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("table", help="the table to edit (TABLE.json)")
+    ap.add_argument("errs", nargs="+", metavar="ORACLE.err", help="bench stderr with oracle-candidate lines")
+    ap.add_argument("--margin", type=float, default=0.02)
+    ap.add_argument("--out", help="where to write (default: the table itself)")
+    args = ap.parse_args()
+    out = args.out or args.table
+    table = load(args.table)
+    # (dtype, n, k, group, zeros, m) -> {(path, config, split): [us per run]}
     cands = {}
-    for path in errs:
+    for path in args.errs:
         with open(path) as f:
             for line in f:
                 m = LINE.match(line.strip())
@@ -67,43 +60,36 @@ def main():
                 cands.setdefault(key, {}).setdefault(parse_config(name), []).append(float(us))
     entries = table["entries"]
     changed = 0
-    for (dtype, n, k, group, zeros, mm), runs in sorted(cands.items()):
+    for (*prob, mm), runs in sorted(cands.items()):
+        prob = tuple(prob)
         # Several oracle files: a configuration's time is its mean over them, and a change must
         # also win by the margin in every run on its own (one run's ranking shifts by a few %).
         times = {c: sum(v) / len(v) for c, v in runs.items()}
         best = min(times, key=times.get)
-        entry = next((e for e in entries if (e["dtype"], e["n"], e["k"], e["group"], e["zeros"]) ==
-                      (dtype, n, k, group, zeros) and e["m_min"] <= mm <= e["m_max"]), None)
+        mine = [e for e in entries if problem(e) == prob]
+        entry = next((e for e in mine if e["m_min"] <= mm <= e["m_max"]), None)
         if entry is None:
             # The bucket starts after the problem's last tuned M below this one (as w4a16_tune's).
-            below = [e["m_max"] for e in entries if (e["dtype"], e["n"], e["k"], e["group"],
-                     e["zeros"]) == (dtype, n, k, group, zeros) and e["m_max"] < mm]
+            below = [e["m_max"] for e in mine if e["m_max"] < mm]
             if not below:
                 continue  # an untuned problem: left to the same-shape fallback (docs/DISPATCH.md)
-            m_min = max(below) + 1
-            entry = {"dtype": dtype, "n": n, "k": k, "group": group, "zeros": zeros, "m_min": m_min,
-                     "m_max": mm, "path": None, "config": None, "split_k": None, "us": None}
+            entry = dict(zip(("dtype", "n", "k", "group", "zeros"), prob), m_min=max(below) + 1,
+                         m_max=mm, path=None, config=None, split_k=None, us=None)
             entries.append(entry)
-            cur_us = None
-        else:
-            cur_us = times.get((entry["path"], entry["config"], entry["split_k"]))
-        if cur_us is not None and times[best] >= cur_us * (1 - margin):
+        cur = tuple(entry[f] for f in CHOICE_FIELDS)
+        cur_runs = runs.get(cur, [])
+        cur_us = times.get(cur)
+        if cur_us is not None and (times[best] >= cur_us * (1 - args.margin) or (
+                len(cur_runs) == len(runs[best]) and
+                any(b >= c * (1 - args.margin) for b, c in zip(runs[best], cur_runs)))):
             continue
-        cur_runs = runs.get((entry["path"], entry["config"], entry["split_k"]), [])
-        if len(cur_runs) == len(runs[best]) and any(
-                b >= c * (1 - margin) for b, c in zip(runs[best], cur_runs)):
-            continue
-        old = (entry["path"], entry["config"], entry["split_k"])
-        entry["path"], entry["config"], entry["split_k"] = best
-        entry["us"] = round(times[best], 3)
+        entry.update(zip(CHOICE_FIELDS, best), us=round(times[best], 3))
         changed += 1
+        dtype, n, k, group, zeros = prob
         print(f"{dtype} {n}x{k} g{group} z{int(zeros)} M={mm} (bucket {entry['m_min']}..{entry['m_max']}): "
-              f"{old} {cur_us} us -> {best} {times[best]:.2f} us")
-    with open(out, "w") as f:
-        json.dump(table, f, indent=2)
-        f.write("\n")
+              f"{cur} {cur_us} us -> {best} {times[best]:.2f} us")
+    save(table, out)
     print(f"{changed} entries changed; wrote {out}")
-
 
 if __name__ == "__main__":
     main()
