@@ -9,8 +9,9 @@
 # Environment:
 #   SANITIZE_TOOLS    tools to run (default: "memcheck racecheck initcheck synccheck")
 #   SANITIZE_TARGETS  "binary:test[:tool,tool]" (a third field limits the tools run on that
-#                     target). Default: "test-reliability_gpu:sanitize_matrix_small" (every kernel
-#                     instantiation at small shapes, all tools) and
+#                     target). Default: "test-reliability_gpu:sanitize_matrix_small" (the GEMV,
+#                     tensor-core GEMV and mma.sync kernels at small shapes, all tools),
+#                     "test-reliability_gpu:sanitize_matrix_sm90" (every SM90 row, all tools) and
 #                     "test-gpu:gpu_gemv_configs_small_shapes:memcheck" (every GEMV configuration
 #                     and split, K tails, group 32; memcheck only: racecheck takes ~8 min there);
 #                     e.g. add "test-gpu:gpu_matrix_small_shapes_cpu_reference" for the full
@@ -27,7 +28,7 @@ default=dist/gpu
 [ -x "$here/test-reliability_gpu" ] && default=$here
 bundle=$(cd "${1:-$default}" && pwd) || { echo "no bundle directory ${1:-$default} (make gpu-bundle)" >&2; exit 2; }
 tools=${SANITIZE_TOOLS:-memcheck racecheck initcheck synccheck}
-targets=${SANITIZE_TARGETS:-test-reliability_gpu:sanitize_matrix_small test-gpu:gpu_gemv_configs_small_shapes:memcheck}
+targets=${SANITIZE_TARGETS:-test-reliability_gpu:sanitize_matrix_small test-reliability_gpu:sanitize_matrix_sm90 test-gpu:gpu_gemv_configs_small_shapes:memcheck}
 out=${OUT:-$PWD/sanitize-logs}
 mkdir -p "$out"
 san=${SANITIZER:-$(command -v compute-sanitizer || true)}

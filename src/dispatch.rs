@@ -178,6 +178,8 @@ pub mod sm90_cfg {
     pub const COOP_128X64: i32 = 19;
     /// Cooperative 128 x 256, cluster 2x1.
     pub const COOP_128X256_C2X1: i32 = 20;
+    /// Cooperative 256 x 128 (128 weight rows per consumer warp group).
+    pub const COOP_256X128: i32 = 21;
     /// Ping-pong 64 x 128 / 64 x 64 / 64 x 32 / 64 x 16.
     pub const PP_64X128: i32 = 24;
     pub const PP_64X64: i32 = 25;
@@ -188,6 +190,8 @@ pub mod sm90_cfg {
     pub const SK_128X32: i32 = 33;
     pub const SK_128X128: i32 = 34;
     pub const SK_128X256: i32 = 35;
+    /// Cooperative 256 x 64 with the stream-K / split-K scheduler.
+    pub const SK_256X64: i32 = 36;
 }
 
 /// Every SM90 configuration id of the table (ids >= 16 for which the kernels library has a row).
@@ -512,7 +516,8 @@ mod tests {
     fn sm90_ids_used_by_the_rule_exist_in_the_table() {
         use sm90_cfg::*;
         for id in [COOP_128X128, COOP_128X256, COOP_128X128_C2X1, COOP_128X64, COOP_128X256_C2X1, PP_64X128,
-                   PP_64X64, PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128, SK_128X256] {
+                   PP_64X64, PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128, SK_128X256,
+                   COOP_256X128, SK_256X64] {
             assert!(sm90_config_info(id).is_some(), "config {id} is not a row of configs.def");
         }
         let all = sm90_configs();

@@ -944,13 +944,63 @@ fn largest_dimensions_accepted_by_the_descriptor() {
 #[test]
 #[ignore = "needs a GPU"]
 fn sanitize_matrix_small() {
+    sanitizer_matrix(90, &[32, 64, 128, 256], |_w, run| {
+        for bias in [false, true] {
+            for m in [1usize, 2, 3, 4, 5, 6, 7, 8, 11] {
+                run(gemv_split(1), m, bias);
+            }
+            for m in [1usize, 5] {
+                for split in [2, 3] {
+                    run(gemv_split(split), m, bias);
+                }
+            }
+            // The tensor-core GEMV: 8- and 16-token kernels (the 16-token one at 3 and 4 CTAs
+            // per SM: configs 1 and 3), workspace and cluster split-K.
+            for (config, split_k) in [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3)] {
+                for m in [3usize, 9, 17] {
+                    run(Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced }, m, bias);
+                }
+            }
+            for config in [0, 1, 2] {
+                for m in [1usize, 37] {
+                    run(mma_config(config), m, bias);
+                }
+            }
+        }
+    });
+}
+
+/// The SM90 (TMA + wgmma) family under the sanitizer: every row of configs.def (stream-K rows
+/// also as split-K 3), both dtypes, scales and zeros, with and without bias; the groups it
+/// supports (64, 128, 256; group 32 is the mma.sync family's, above).
+#[test]
+#[ignore = "needs a GPU"]
+fn sanitize_matrix_sm90() {
+    sanitizer_matrix(91, &[64, 128, 256], |w, run| {
+        for config in w4a16::dispatch::sm90_configs() {
+            let stream_k = w4a16::dispatch::sm90_config_info(config).is_some_and(|c| c.schedule == w4a16::kernels::SM90_STREAMK);
+            for split_k in if stream_k { vec![1, 3] } else { vec![1] } {
+                let choice = Choice { path: Path::TensorCore, config, split_k, reason: Reason::Forced };
+                assert!(choice.is_supported(w), "{} on group {}", choice.config_name(), w.group_size);
+                for (m, bias) in [(17usize, false), (37, true)] {
+                    run(choice, m, bias);
+                }
+            }
+        }
+    });
+}
+
+/// Runs `choices(w, run)` on a small problem (128 x 256, lda/ldc padded, NaN-free random data) for
+/// each dtype x zero mode (the groups taken in turn from `groups`): every `run(choice, m, bias)`
+/// is one launch, checked against the f64 CPU reference with the padding columns intact. Meant to
+/// run under compute-sanitizer (scripts/sanitize-gpu.sh), where every launch counts.
+fn sanitizer_matrix(seed: u64, groups: &[usize], choices: impl Fn(&WeightDesc, &mut dyn FnMut(Choice, usize, bool))) {
     let _g = lock();
     let ch = gpu0();
     let h = rust_handle();
-    let mut rng = Rng::new(90);
+    let mut rng = Rng::new(seed);
     let mut runs = 0;
     let mut failures = Vec::new();
-    let groups = [32usize, 64, 128, 256];
     let mut gi = 0;
     for dtype in [Dtype::F16, Dtype::Bf16] {
         for zeros in [false, true] {
@@ -989,28 +1039,7 @@ fn sanitize_matrix_small() {
                 }
                 runs += 1;
             };
-            for bias in [false, true] {
-                for m in [1usize, 2, 3, 4, 5, 6, 7, 8, 11] {
-                    run(gemv_split(1), m, bias);
-                }
-                for m in [1usize, 5] {
-                    for split in [2, 3] {
-                        run(gemv_split(split), m, bias);
-                    }
-                }
-                // The tensor-core GEMV: 8- and 16-token kernels (the 16-token one at 3 and 4 CTAs
-                // per SM: configs 1 and 3), workspace and cluster split-K.
-                for (config, split_k) in [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3)] {
-                    for m in [3usize, 9, 17] {
-                        run(Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced }, m, bias);
-                    }
-                }
-                for config in [0, 1, 2] {
-                    for m in [1usize, 37] {
-                        run(mma_config(config), m, bias);
-                    }
-                }
-            }
+            choices(&w, &mut run);
             let _ = p.gpu_reference(m_max, true); // the reference kernel, also under the sanitizer
         }
     }
