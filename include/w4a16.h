@@ -33,7 +33,7 @@
 /** Minor version: additions only (docs/API.md, versioning policy; 0.x minors may break). */
 #define W4A16_VERSION_MINOR 3
 /** Patch version: fixes and speed, no change to declarations or the packed layout. */
-#define W4A16_VERSION_PATCH 1
+#define W4A16_VERSION_PATCH 2
 /** Encoded as w4a16_version() returns it: major * 10000 + minor * 100 + patch. */
 #define W4A16_VERSION (W4A16_VERSION_MAJOR * 10000 + W4A16_VERSION_MINOR * 100 + W4A16_VERSION_PATCH)
 

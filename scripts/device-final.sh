@@ -17,7 +17,7 @@ case "${1:-tests}" in
   tests)
     timeout 330 ./run-gpu-tests.sh > "$OUT/gpu-tests.log" 2>&1 || rc=1
     grep -E "runs,|^(PASS|FAIL|NOT RUN)|panicked|SUMMARY|^== " "$OUT/gpu-tests.log" | head -60
-    OUT="$OUT/san" timeout 120 ./sanitize-gpu.sh "$B" > "$OUT/sanitize.log" 2>&1 || rc=1
+    OUT="$OUT/san" timeout 240 ./sanitize-gpu.sh "$B" > "$OUT/sanitize.log" 2>&1 || rc=1
     tail -6 "$OUT/sanitize.log" ;;
   bench)
     tag=${2:-run}
