@@ -68,6 +68,7 @@ typedef struct w4a16k_sm90_config {
   int32_t tile_w, tile_t;        // tile along N (weights, wgmma M side) and M (tokens)
   int32_t cluster_w, cluster_t;  // thread-block cluster shape along N and M
   int32_t schedule;              // W4A16K_SM90_COOP / _PINGPONG / _STREAMK
+  int32_t tile_k;                // K depth of a pipeline stage (64 or 128): group_size % tile_k == 0
 } w4a16k_sm90_config;
 // 1 and *out filled (when out != NULL) if `config` is a row of the table, else 0.
 int32_t w4a16k_sm90_config_info(int32_t config, w4a16k_sm90_config* out);

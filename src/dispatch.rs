@@ -192,6 +192,9 @@ pub mod sm90_cfg {
     pub const SK_128X256: i32 = 35;
     /// Cooperative 256 x 64 with the stream-K / split-K scheduler.
     pub const SK_256X64: i32 = 36;
+    /// Stream-K 128 x 64 and 128 x 128 with a 128-deep K tile (group_size % 128 == 0).
+    pub const SK_128X64_K128: i32 = 40;
+    pub const SK_128X128_K128: i32 = 41;
 }
 
 /// Every SM90 configuration id of the table (ids >= 16 for which the kernels library has a row).
@@ -209,10 +212,19 @@ pub fn sm90_config_info(config: i32) -> Option<kernels::Sm90Config> {
     (unsafe { kernels::w4a16k_sm90_config_info(config, &mut info) } == 1).then_some(info)
 }
 
-/// Whether the SM90 family can run this weight configuration: CUTLASS's mixed-input mainloop needs
-/// the group to be a multiple of its K tile (64) or the whole K (per-channel).
+/// Whether the SM90 family can run this weight configuration at all: CUTLASS's mixed-input
+/// mainloop needs the group to be a multiple of its K tile (64 for most rows) or the whole K
+/// (per-channel). A row's own K tile may be deeper: see [`sm90_row_supports`].
 pub fn sm90_supports(w: &WeightDesc) -> bool {
     w.group_size % 64 == 0 || w.group_size == w.k
+}
+
+/// Whether one SM90 row can run this weight configuration: the group must be a multiple of the
+/// row's K tile, or the whole K with K a multiple of it (rows with a 128-deep K tile leave group 64
+/// to the others).
+pub fn sm90_row_supports(w: &WeightDesc, row: &kernels::Sm90Config) -> bool {
+    let tile_k = row.tile_k.max(1) as usize;
+    w.group_size % tile_k == 0 || (w.group_size == w.k && w.k % tile_k == 0)
 }
 
 /// Overrides the tensor-core configuration (and split) from W4A16_TC_CONFIG="id" or "id:split",
@@ -257,7 +269,8 @@ impl Choice {
     /// mma.sync kernel for group 32 (below the SM90 K tile).
     fn tensor_core_rule(w: &WeightDesc, m: usize) -> (i32, i32) {
         if let Some((config, split)) = tc_config_override() {
-            if config < SM90_FIRST_CONFIG || sm90_supports(w) {
+            let forced = Choice { path: Path::TensorCore, config, split_k: split, reason: Reason::Heuristic };
+            if config < SM90_FIRST_CONFIG || forced.is_supported(w) {
                 return (config, split);
             }
         }
@@ -305,7 +318,9 @@ impl Choice {
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
             Path::TensorCore if self.config >= SM90_FIRST_CONFIG => {
-                sm90_supports(w) && sm90_config_info(self.config).is_some() && (1..=MAX_SPLIT_K).contains(&self.split_k)
+                sm90_supports(w)
+                    && sm90_config_info(self.config).is_some_and(|row| sm90_row_supports(w, &row))
+                    && (1..=MAX_SPLIT_K).contains(&self.split_k)
             }
             Path::TensorCore => (0..=2).contains(&self.config) && self.split_k == 1,
         }
@@ -359,8 +374,9 @@ impl Choice {
                         _ => "sk",
                     };
                     let split = if self.split_k > 1 { format!(".splitk{}", self.split_k) } else { String::new() };
+                    let deep = if c.tile_k != 64 { format!(".k{}", c.tile_k) } else { String::new() };
                     format!(
-                        "sm90.v2.cfg{}.{sched}{}x{}.c{}x{}{split}",
+                        "sm90.v2.cfg{}.{sched}{}x{}{deep}.c{}x{}{split}",
                         self.config, c.tile_w, c.tile_t, c.cluster_w, c.cluster_t
                     )
                 }
@@ -517,7 +533,7 @@ mod tests {
         use sm90_cfg::*;
         for id in [COOP_128X128, COOP_128X256, COOP_128X128_C2X1, COOP_128X64, COOP_128X256_C2X1, PP_64X128,
                    PP_64X64, PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128, SK_128X256,
-                   COOP_256X128, SK_256X64] {
+                   COOP_256X128, SK_256X64, SK_128X64_K128, SK_128X128_K128] {
             assert!(sm90_config_info(id).is_some(), "config {id} is not a row of configs.def");
         }
         let all = sm90_configs();
@@ -526,6 +542,20 @@ mod tests {
             let name = Choice::tensor_core(c, 1).config_name();
             assert!(name.len() < 64 && !name.contains("unknown"), "{name}");
         }
+    }
+
+    #[test]
+    fn rows_with_a_deep_k_tile_need_a_group_multiple_of_it() {
+        let row = sm90_config_info(sm90_cfg::SK_128X64_K128).expect("row 40");
+        assert_eq!(row.tile_k, 128);
+        assert_eq!(sm90_config_info(sm90_cfg::SK_128X64).unwrap().tile_k, 64);
+        let w = |g: usize, k: usize| WeightDesc::new(Dtype::F16, 4096, k, g, false).unwrap();
+        for (g, k, ok) in [(128, 4096, true), (256, 4096, true), (64, 4096, false), (4096, 4096, true), (192, 192, false)] {
+            assert_eq!(sm90_row_supports(&w(g, k), &row), ok, "group {g}, K {k}");
+            assert_eq!(Choice::tensor_core(sm90_cfg::SK_128X64_K128, 2).is_supported(&w(g, k)), ok, "group {g}, K {k}");
+        }
+        assert!(Choice::tensor_core(sm90_cfg::SK_128X64, 1).is_supported(&w(64, 4096)));
+        assert!(candidates(&w(64, 4096), 64).iter().all(|c| c.config != sm90_cfg::SK_128X64_K128));
     }
 
     #[test]

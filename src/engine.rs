@@ -245,11 +245,13 @@ impl Handle {
         stream: Stream,
     ) -> Result<()> {
         validate_operands(w, ops)?;
-        if choice.is_sm90() && !dispatch::sm90_supports(w) {
+        if choice.is_sm90() && !choice.is_supported(w) {
+            let tile_k = dispatch::sm90_config_info(choice.config).map_or(64, |row| row.tile_k);
             return Err(Error::not_supported(format!(
-                "{} needs group_size % 64 == 0 or group_size == K (group_size={})",
+                "{} needs group_size % {tile_k} == 0 or group_size == K (a multiple of {tile_k}) (group_size={}, K={})",
                 choice.config_name(),
-                w.group_size
+                w.group_size,
+                w.k
             )));
         }
         let need = choice.workspace_bytes(w, ops.m);

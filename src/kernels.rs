@@ -95,6 +95,8 @@ pub struct Sm90Config {
     pub cluster_w: i32,
     pub cluster_t: i32,
     pub schedule: i32,
+    /// K depth of a pipeline stage (64 or 128); the group size must be a multiple of it.
+    pub tile_k: i32,
 }
 
 extern "C" {

@@ -29,14 +29,21 @@ int sm_count(int* device) {
 }  // namespace
 
 namespace {
-enum { kCoop = W4A16K_SM90_COOP, kPingpong = W4A16K_SM90_PINGPONG, kCoopSK = W4A16K_SM90_STREAMK };
+// Schedule code and K tile of each `sched` of configs.def (sm90_gemm.cuh defines the types).
+enum {
+  kCoop = W4A16K_SM90_COOP,
+  kPingpong = W4A16K_SM90_PINGPONG,
+  kCoopSK = W4A16K_SM90_STREAMK,
+  kCoopSKK128 = W4A16K_SM90_STREAMK,
+};
+enum { kTileKCoop = 64, kTileKPingpong = 64, kTileKCoopSK = 64, kTileKCoopSKK128 = 128 };
 }  // namespace
 
 extern "C" int32_t w4a16k_sm90_config_info(int32_t config, w4a16k_sm90_config* out) {
   switch (config) {
 #define W4A16_SM90_CONFIG(id, fam, tw, tt, cw, ct, sched)  \
   case id:                                               \
-    if (out != nullptr) *out = {tw, tt, cw, ct, k##sched}; \
+    if (out != nullptr) *out = {tw, tt, cw, ct, k##sched, kTileK##sched}; \
     return 1;
 #include "sm90/configs.def"
 #undef W4A16_SM90_CONFIG

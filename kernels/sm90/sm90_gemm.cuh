@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include <cuda_runtime.h>
 
@@ -68,6 +69,13 @@ struct CoopSK {
   using Scheduler = cutlass::gemm::StreamKScheduler;
   static constexpr bool kStreamK = true;
 };
+// CoopSK with a 128-deep K tile: 8 k16 blocks per pipeline stage, so each consumer warp group
+// keeps up to 8 wgmma in flight and pays the stage's barrier wait/release once per 128 k (measured
+// 1.05-1.09x over the 64-deep twin at M = 64-256 on H100, bench/NOTES.md session 5). Needs
+// group_size % 128 == 0 (or group_size == K with K % 128 == 0): src/dispatch.rs checks it per row.
+struct CoopSKK128 : CoopSK {
+  static constexpr int kTileK = 128;
+};
 
 // Element of the activation dtype.
 template <int kDtype> struct DtypeOf;
@@ -75,11 +83,16 @@ template <> struct DtypeOf<W4A16K_FP16> { using type = cutlass::half_t; };
 template <> struct DtypeOf<W4A16K_BF16> { using type = cutlass::bfloat16_t; };
 
 constexpr int kTileK = 64;  // 128 bytes of 16-bit activations per row: one 128-byte swizzle atom
+// K tile of a schedule: Sched::kTileK where the schedule sets one, else kTileK.
+template <class Sched, class = void> struct TileKOf { static constexpr int value = kTileK; };
+template <class Sched> struct TileKOf<Sched, std::void_t<decltype(Sched::kTileK)>> {
+  static constexpr int value = Sched::kTileK;
+};
 
 template <int kTileW, int kTileT, int kClusterW, int kClusterT, class Sched, int kDtype, bool kZeros>
 struct Gemm {
   using T = typename DtypeOf<kDtype>::type;
-  using TileShape = Shape<Int<kTileW>, Int<kTileT>, Int<kTileK>>;
+  using TileShape = Shape<Int<kTileW>, Int<kTileT>, Int<TileKOf<Sched>::value>>;
   using ClusterShape = Shape<Int<kClusterW>, Int<kClusterT>, _1>;
   // Packed layout v2 as a cute layout of the int4 [N, K] operand: the 16-row x 64-k atom (rows
   // (g, h) -> offsets 128g + h, k (odd, c, e, j) -> 4odd + 32c + 2e + 8j in int4 elements), tiles
