@@ -461,7 +461,7 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
             // The stream-K rows also run as plain split-K (split 1 = CUTLASS's stream-K
             // decomposition): with few output tiles (M <= 512) a fixed split that makes whole
             // waves can beat stream-K's per-unit fixup.
-            let stream_k = sm90_config_info(config).is_some_and(|c| c.schedule == kernels::SM90_STREAMK);
+            let stream_k = sm90_config_info(config).is_some_and(|c| c.is_stream_k());
             if stream_k && m <= SM90_SPLIT_CANDIDATE_MAX_M {
                 for split_k in [2, 3, 4] {
                     v.push(mk(Path::TensorCore, config, split_k));

@@ -245,14 +245,21 @@ impl Handle {
         stream: Stream,
     ) -> Result<()> {
         validate_operands(w, ops)?;
-        if choice.is_sm90() && !choice.is_supported(w) {
-            let tile_k = dispatch::sm90_config_info(choice.config).map_or(64, |row| row.tile_k);
-            return Err(Error::not_supported(format!(
-                "{} needs group_size % {tile_k} == 0 or group_size == K (a multiple of {tile_k}) (group_size={}, K={})",
-                choice.config_name(),
-                w.group_size,
-                w.k
-            )));
+        if choice.is_sm90() {
+            // The family's group rule, then the row's own K tile (an unknown row or split is the
+            // launcher's to reject, as before the rows had K tiles of their own).
+            let deep_tile = dispatch::sm90_config_info(choice.config)
+                .filter(|row| !dispatch::sm90_row_supports(w, row))
+                .map(|row| row.tile_k);
+            if !dispatch::sm90_supports(w) || deep_tile.is_some() {
+                let tile_k = deep_tile.unwrap_or(64);
+                return Err(Error::not_supported(format!(
+                    "{} needs group_size % {tile_k} == 0 or group_size == K (a multiple of {tile_k}) (group_size={}, K={})",
+                    choice.config_name(),
+                    w.group_size,
+                    w.k
+                )));
+            }
         }
         let need = choice.workspace_bytes(w, ops.m);
         if ops.workspace_bytes < need {

@@ -99,6 +99,13 @@ pub struct Sm90Config {
     pub tile_k: i32,
 }
 
+impl Sm90Config {
+    /// Whether the row uses the stream-K / split-K tile scheduler (it also runs as split-K N).
+    pub fn is_stream_k(&self) -> bool {
+        self.schedule == SM90_STREAMK
+    }
+}
+
 extern "C" {
     pub fn w4a16k_gemv(args: *const GemmArgs, stream: Stream) -> CudaError;
     pub fn w4a16k_gemv_workspace_bytes(m: i64, n: i64, split_k: i32) -> usize;

@@ -24,7 +24,7 @@ fn choices() -> Vec<Choice> {
     let mut v = vec![Choice::forced(Path::Gemv), Choice::forced(Path::TensorCore)];
     for c in dispatch::sm90_configs() {
         v.push(Choice::tensor_core(c, 1));
-        if dispatch::sm90_config_info(c).unwrap().schedule == k::SM90_STREAMK {
+        if dispatch::sm90_config_info(c).unwrap().is_stream_k() {
             v.push(Choice::tensor_core(c, 3));
         }
     }
@@ -439,15 +439,14 @@ fn gpu_sm90_parameter_cache_hits_and_evictions() {
         .collect();
     let refs: Vec<Vec<f64>> = problems.iter().map(Problem::cpu_reference).collect();
     let mut configs: Vec<Choice> = dispatch::sm90_configs().into_iter().map(|c| Choice::tensor_core(c, 1)).collect();
-    // Group 64 (below): rows with a 128-deep K tile do not run it.
-    let g64 = WeightDesc::new(Dtype::F16, 128, 256, 64, false).unwrap();
     configs.extend(
         dispatch::sm90_configs()
             .into_iter()
-            .filter(|&c| dispatch::sm90_config_info(c).unwrap().schedule == k::SM90_STREAMK)
+            .filter(|&c| dispatch::sm90_config_info(c).unwrap().is_stream_k())
             .map(|c| Choice::tensor_core(c, 2)),
     );
-    configs.retain(|c| c.is_supported(&g64));
+    // Group 64: rows with a 128-deep K tile do not run it.
+    configs.retain(|c| problems.iter().all(|p| c.is_supported(&p.w)));
     for round in 0..3 {
         for choice in &configs {
             for (p, refc) in problems.iter().zip(&refs) {

@@ -978,7 +978,7 @@ fn sanitize_matrix_small() {
 fn sanitize_matrix_sm90() {
     sanitizer_matrix(91, &[64, 128, 256], |w, run| {
         for config in w4a16::dispatch::sm90_configs() {
-            let stream_k = w4a16::dispatch::sm90_config_info(config).is_some_and(|c| c.schedule == w4a16::kernels::SM90_STREAMK);
+            let stream_k = w4a16::dispatch::sm90_config_info(config).is_some_and(|c| c.is_stream_k());
             for split_k in if stream_k { vec![1, 3] } else { vec![1] } {
                 let choice = Choice { path: Path::TensorCore, config, split_k, reason: Reason::Forced };
                 if !choice.is_supported(w) {

@@ -70,7 +70,7 @@ struct CoopSK {
   static constexpr bool kStreamK = true;
 };
 // CoopSK with a 128-deep K tile: 8 k16 blocks per pipeline stage, so each consumer warp group
-// keeps up to 8 wgmma in flight and pays the stage's barrier wait/release once per 128 k (measured
+// keeps up to 7 wgmma in flight (4 with the 64-deep tile) and pays the stage's barrier wait/release once per 128 k (measured
 // 1.05-1.09x over the 64-deep twin at M = 64-256 on H100, bench/NOTES.md session 5). Needs
 // group_size % 128 == 0 (or group_size == K with K % 128 == 0): src/dispatch.rs checks it per row.
 struct CoopSKK128 : CoopSK {
