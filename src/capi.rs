@@ -584,13 +584,15 @@ pub unsafe extern "C" fn w4a16_force_path(handle: w4a16_handle_t, path: i32) -> 
 }
 
 /// Turns programmatic dependent launch (PDL, Hopper) on (`enable` = 1) or off (0) for later
-/// w4a16_gemm calls on this handle that run on the GEMV path (the tensor-core path ignores it).
+/// w4a16_gemm calls on this handle that run on the GEMV path or on the SM90 tensor-core family.
 /// With it on, a GEMV kernel may start while the kernel ahead of it in the stream is still
 /// finishing: it fetches its packed weights, scales and zeros at once and waits for that kernel
-/// only before it reads the activations or the bias or writes the output or the workspace. In a
-/// decode step of back-to-back layers this hides the launch gap and the previous kernel's tail
-/// (the figures are in bench/NOTES.md). The library applies it only to the GEMV configurations
-/// it was measured to speed up (docs/DISPATCH.md). CUDA-graph capturable.
+/// only before it reads the activations or the bias or writes the output or the workspace. An
+/// SM90 kernel's thread blocks may be placed early but wait before they touch any memory, and its
+/// stream-K configurations reset their reduction flags with a small PDL kernel instead of a
+/// memset. In a step of back-to-back layers this hides the launch gap and the previous kernel's
+/// tail (the figures are in bench/NOTES.md). The library applies it only to the configurations it
+/// was measured to speed up (docs/DISPATCH.md). CUDA-graph capturable.
 /// The caller's promise while it is on: the kernel launched just before a w4a16_gemm in the same
 /// stream does not write that call's packed weights, scales or zeros (w4a16_pack_weights
 /// included: put any other work, an event or a synchronization between packing and the first

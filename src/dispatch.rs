@@ -195,6 +195,12 @@ pub mod sm90_cfg {
     /// Stream-K 128 x 64 and 128 x 128 with a 128-deep K tile (group_size % 128 == 0).
     pub const SK_128X64_K128: i32 = 40;
     pub const SK_128X128_K128: i32 = 41;
+    /// Stream-K 256 x 64, cooperative 256 x 128 and 128 x 128, stream-K 128 x 32, all with a
+    /// 128-deep K tile (group_size % 128 == 0).
+    pub const SK_256X64_K128: i32 = 42;
+    pub const COOP_256X128_K128: i32 = 43;
+    pub const COOP_128X128_K128: i32 = 44;
+    pub const SK_128X32_K128: i32 = 47;
 }
 
 /// Every SM90 configuration id of the table (ids >= 16 for which the kernels library has a row).
@@ -346,11 +352,13 @@ impl Choice {
     /// selection with it. Measured on H100, CUDA-graph replay of back-to-back calls
     /// (bench/NOTES.md, session 3): the GEMV family gains 1.02-1.34x, except the tensor-core
     /// GEMV's 16-token kernel (M > 8) on large weights, which lost 6-14% on 4 of the 5 shapes
-    /// over 16 MiB (and gained 1.06-1.21x on the two under it). The tensor-core path never uses it.
+    /// over 16 MiB (and gained 1.06-1.21x on the two under it). The SM90 family (session 6):
+    /// stream-K rows 1.04-1.18x at M = 32-128 (their barrier reset becomes a PDL kernel instead of
+    /// a memset node), the others 1.00-1.03x, no loss beyond noise. The mma.sync family never uses it.
     pub fn uses_pdl(&self, w: &WeightDesc, m: usize) -> bool {
         const TC16_PDL_MAX_WEIGHT_BYTES: usize = 16 << 20;
         match self.path {
-            Path::TensorCore => false,
+            Path::TensorCore => self.is_sm90(),
             Path::Gemv if self.config == GEMV_CFG_CUDA_CORE || m <= 8 => true,
             Path::Gemv => w.weight_bytes() <= TC16_PDL_MAX_WEIGHT_BYTES,
         }
@@ -498,7 +506,12 @@ mod tests {
         for w in [&big, &small] {
             for m in [1, 8, 16] {
                 assert!(gemv(GEMV_CFG_CUDA_CORE).uses_pdl(w, m));
-                assert!(!Choice::tensor_core(0, 1).uses_pdl(w, m));
+                assert!(!Choice::tensor_core(0, 1).uses_pdl(w, m)); // mma.sync family
+            }
+            for m in [16, 64, 1024] {
+                for c in sm90_configs() {
+                    assert!(Choice::tensor_core(c, 1).uses_pdl(w, m), "SM90 config {c}");
+                }
             }
             for cfg in [GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER] {
                 assert!(gemv(cfg).uses_pdl(w, 8));
@@ -533,7 +546,8 @@ mod tests {
         use sm90_cfg::*;
         for id in [COOP_128X128, COOP_128X256, COOP_128X128_C2X1, COOP_128X64, COOP_128X256_C2X1, PP_64X128,
                    PP_64X64, PP_64X32, PP_64X16, SK_128X64, SK_128X32, SK_128X128, SK_128X256,
-                   COOP_256X128, SK_256X64, SK_128X64_K128, SK_128X128_K128] {
+                   COOP_256X128, SK_256X64, SK_128X64_K128, SK_128X128_K128, SK_256X64_K128,
+                   COOP_256X128_K128, COOP_128X128_K128, SK_128X32_K128] {
             assert!(sm90_config_info(id).is_some(), "config {id} is not a row of configs.def");
         }
         let all = sm90_configs();

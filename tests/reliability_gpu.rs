@@ -14,7 +14,7 @@ use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 use std::sync::{Barrier, Mutex};
 use w4a16::capi::*;
-use w4a16::dispatch::{Choice, Path, Reason};
+use w4a16::dispatch::{sm90_cfg, Choice, Path, Reason};
 use w4a16::rng::{random_bits, Rng};
 use w4a16::testing::{use_device, DevBuf};
 use w4a16::{Dtype, Handle, WeightDesc};
@@ -376,6 +376,14 @@ fn pdl_chained_layers_bitwise_equal_to_plain_launches() {
     let replays = 10;
     let mut runs = 0;
     let gemv = |config: i32, split_k: i32| Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced };
+    let tc = Choice::tensor_core;
+    let single = [gemv(0, 1), gemv(0, 4), gemv(1, 1), gemv(1, 4), gemv(2, 4), gemv(3, 1), gemv(3, 4)]
+        .into_iter()
+        .chain([tc(sm90_cfg::COOP_128X128, 1), tc(sm90_cfg::PP_64X32, 1), tc(sm90_cfg::COOP_128X128_C2X1, 1)])
+        .chain([tc(sm90_cfg::SK_128X64, 1), tc(sm90_cfg::SK_128X64, 3), tc(sm90_cfg::SK_128X64_K128, 1)]);
+    let mut patterns: Vec<Vec<Choice>> = single.map(|c| vec![c]).collect();
+    patterns.push(vec![gemv(0, 1), tc(sm90_cfg::SK_128X32, 1), gemv(3, 4)]);
+    patterns.push(vec![tc(sm90_cfg::SK_128X128_K128, 2), tc(sm90_cfg::COOP_128X64, 1), gemv(1, 4)]);
     for (dtype, group, zeros) in [(Dtype::F16, 128, false), (Dtype::Bf16, 32, true)] {
         let w = WeightDesc::new(dtype, 2048, 2048, group, zeros).unwrap();
         // Scales of 0.002..0.006 keep the chain's magnitudes steady (gain ~0.9 per layer at
@@ -392,15 +400,20 @@ fn pdl_chained_layers_bitwise_equal_to_plain_launches() {
             .collect();
         for m in [1usize, 3, 8, 16] {
             let outs: Vec<DevBuf> = (0..layers).map(|_| DevBuf::new(m * w.n * 2).unwrap()).collect();
-            for choice in [gemv(0, 1), gemv(0, 4), gemv(1, 1), gemv(1, 4), gemv(2, 4), gemv(3, 1), gemv(3, 4)] {
-                let name = format!("{} {dtype:?} g{group} M={m}", choice.config_name());
-                let ws_bytes = choice.workspace_bytes(&w, m);
+            for pattern in patterns.iter().filter(|p| p.iter().all(|c| c.is_supported(&w))) {
+                // Layer i runs pattern[i % len]: single configurations, and mixed chains in which
+                // the SM90 family follows and precedes the GEMV family (and its own stream-K rows,
+                // whose barrier reset is a kernel of its own under PDL).
+                let names: Vec<String> = pattern.iter().map(|c| c.config_name()).collect();
+                let name = format!("{} {dtype:?} g{group} M={m}", names.join("+"));
+                let ws_bytes = pattern.iter().map(|c| c.workspace_bytes(&w, m)).max().unwrap();
                 let ws = DevBuf::new(ws_bytes.max(16)).unwrap();
                 let mut enqueue = || -> Result<(), String> {
                     for (i, p) in probs.iter().enumerate() {
+                        let choice = &pattern[i % pattern.len()];
                         let a = if i == 0 { p.d_a.ptr() } else { outs[i - 1].ptr() as *const c_void };
                         let ops = w4a16::Operands { a, ..p.operands(m, outs[i].ptr(), w.n, true, ws.ptr(), ws_bytes) };
-                        unsafe { h.gemm_with(&w, &ops, &choice, stream.ptr()) }.map_err(|e| e.to_string())?;
+                        unsafe { h.gemm_with(&w, &ops, choice, stream.ptr()) }.map_err(|e| e.to_string())?;
                     }
                     Ok(())
                 };

@@ -38,6 +38,8 @@
 #include "cutlass/gemm/kernel/tile_scheduler.hpp"
 #include "cutlass/util/packed_stride.hpp"
 
+#include "common/launch_util.cuh"
+#include "common/ptx.cuh"
 #include "launch.h"
 #include "sm90/sm90_entries.h"
 
@@ -76,6 +78,10 @@ struct CoopSK {
 struct CoopSKK128 : CoopSK {
   static constexpr int kTileK = 128;
 };
+// Coop with a 128-deep K tile (same reasons and the same group rule as CoopSKK128).
+struct CoopK128 : Coop {
+  static constexpr int kTileK = 128;
+};
 
 // Element of the activation dtype.
 template <int kDtype> struct DtypeOf;
@@ -88,6 +94,23 @@ template <class Sched, class = void> struct TileKOf { static constexpr int value
 template <class Sched> struct TileKOf<Sched, std::void_t<decltype(Sched::kTileK)>> {
   static constexpr int value = Sched::kTileK;
 };
+
+// The entry point of every SM90 kernel: CUTLASS's GemmUniversal body (what cutlass::device_kernel
+// runs) behind programmatic-dependent-launch control. Launched with PDL (W4A16K_FLAG_PDL), its
+// CTAs may be placed while the kernel ahead of it in the stream finishes; they wait for that
+// kernel (completed, memory visible) before anything else, then let the kernel behind them launch,
+// whose CTAs take the SMs this grid frees. Launched without PDL both are no-ops. (CUTLASS's own
+// hooks, CUTLASS_ENABLE_GDC_FOR_SM90, do not compile with the stream-K scheduler of the pinned
+// release.) Kernel = cutlass::gemm::kernel::GemmUniversal<...>.
+template <class Kernel>
+__global__ void __launch_bounds__(Kernel::MaxThreadsPerBlock, Kernel::MinBlocksPerMultiprocessor)
+    gemm_kernel(CUTLASS_GRID_CONSTANT typename Kernel::Params const params) {
+  grid_dependency_wait();
+  allow_dependent_launch();
+  extern __shared__ char smem[];
+  Kernel op;
+  op(params, smem);
+}
 
 template <int kTileW, int kTileT, int kClusterW, int kClusterT, class Sched, int kDtype, bool kZeros>
 struct Gemm {
@@ -199,6 +222,7 @@ struct Gemm {
     int device;
     Arguments args;
     Params params;
+    size_t workspace_used;  // Device::get_workspace_size(args)
   };
   static constexpr int kCacheEntries = 4;
   struct Cache {
@@ -232,14 +256,15 @@ struct Gemm {
       if (e.device == device && same_call(e.key, a)) return &e;
     }
     Arguments args = make_args(a, sm_count, device);
+    const size_t workspace_used = Device::get_workspace_size(args);
     if (Device::can_implement(args) != cutlass::Status::kSuccess ||
-        Device::get_workspace_size(args) > a.workspace_bytes) {
+        workspace_used > a.workspace_bytes) {
       *err = cudaErrorInvalidValue;
       return nullptr;
     }
     constexpr int smem = Kernel::SharedStorageSize;
     if (smem >= (48 << 10)) {
-      const cudaError_t e = cudaFuncSetAttribute(cutlass::device_kernel<Kernel>,
+      const cudaError_t e = cudaFuncSetAttribute(gemm_kernel<Kernel>,
                                                  cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
       if (e != cudaSuccess) {
         cudaGetLastError();
@@ -254,22 +279,47 @@ struct Gemm {
     e->device = device;
     e->args = args;
     e->params = Kernel::to_underlying_arguments(args, a.workspace);
+    e->workspace_used = workspace_used;
     return e;
+  }
+
+  // Upper bound of the stream-K barrier flags' bytes. CUTLASS keeps them at the very end of the
+  // workspace (after the partial-sum tiles), one 32-bit flag per consumer warp group and per split
+  // output tile, rounded to the L2 alignment; every output tile (the split-K case) bounds them.
+  // Zeroing more than the flags only clears partial sums, which each launch writes before it reads.
+  static size_t flag_bytes_bound(const w4a16k_gemm_args& a) {
+    const uint64_t tiles_w = (a.n + kTileW * kClusterW - 1) / (kTileW * kClusterW) * kClusterW;
+    const uint64_t tiles_t = (a.m + kTileT * kClusterT - 1) / (kTileT * kClusterT) * kClusterT;
+    return Kernel::TileSchedulerParams::get_barrier_workspace_size(
+        tiles_w * tiles_t, Kernel::NumMmaWarpGroups, 32);
   }
 
   static cudaError_t run(const w4a16k_gemm_args& a, int sm_count, int device, cudaStream_t stream) {
     cudaError_t err = cudaSuccess;
     Entry* e = entry_for(a, sm_count, device, &err);
     if (e == nullptr) return err;
-    // Stream-K's reduction barriers must be zero at every launch (a memset on `stream`); the
-    // other schedulers have no workspace and this is a no-op for them.
-    cutlass::Status st = Kernel::initialize_workspace(e->args, a.workspace, stream, nullptr);
-    if (st == cutlass::Status::kSuccess) st = Device::run(e->params, stream);
+    const bool pdl = (a.flags & W4A16K_FLAG_PDL) != 0;
+    // Stream-K's reduction barriers must be zero at every launch; the other schedulers have no
+    // workspace and initialize_workspace is a no-op for them. Without PDL: CUTLASS's memset.
+    // With PDL: a one-warp kernel that keeps the PDL chain (a memset node would break it).
+    cutlass::Status st = cutlass::Status::kSuccess;
+    bool flags_zeroed = false;
+    if constexpr (Sched::kStreamK) {
+      if (pdl) {
+        const cudaError_t z = w4a16k_sm90_zero_flags_pdl(a.workspace, e->workspace_used,
+                                                         flag_bytes_bound(a), stream);
+        if (z != cudaSuccess) return z;
+        flags_zeroed = true;
+      }
+    }
+    if (!flags_zeroed) st = Kernel::initialize_workspace(e->args, a.workspace, stream, nullptr);
     if (st != cutlass::Status::kSuccess) {
       const cudaError_t last = cudaGetLastError();
       return last != cudaSuccess ? last : cudaErrorLaunchFailure;
     }
-    return cudaGetLastError();
+    return launch_kernel(gemm_kernel<Kernel>, Kernel::get_grid_shape(e->params),
+                         Kernel::get_block_shape(), Kernel::SharedStorageSize, stream, pdl,
+                         dim3(kClusterW, kClusterT, 1), e->params);
   }
 };
 
