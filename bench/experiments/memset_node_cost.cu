@@ -12,6 +12,7 @@
 //   zero-pdl   : zero-kernel(flags), work, ...   (a 1-CTA kernel that waits on the previous grid,
 //                                                 zeroes the flags; both launched with PDL)
 //   nopdl      : work, work, ... without the PDL launch attribute
+//   memset-nopdl / zero-nopdl: the two resets before each work launch, nothing launched with PDL
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -46,8 +47,10 @@ __global__ void zero_flags(unsigned* flags, int n) {
   asm volatile("griddepcontrol.launch_dependents;");
 }
 
-static cudaError_t launch(void (*k)(const uint4*, size_t, unsigned*), int grid, int block, bool pdl,
-                          cudaStream_t s, const uint4* w, size_t n16, unsigned* sink) {
+// Launches k<<<grid, block, 0, s>>>(args...), with the PDL attribute when `pdl`.
+template <typename... Args, typename... Actual>
+static cudaError_t launch(void (*k)(Args...), int grid, int block, bool pdl, cudaStream_t s,
+                          Actual... args) {
   cudaLaunchConfig_t c{};
   c.gridDim = grid;
   c.blockDim = block;
@@ -57,7 +60,7 @@ static cudaError_t launch(void (*k)(const uint4*, size_t, unsigned*), int grid, 
   at.val.programmaticStreamSerializationAllowed = 1;
   c.attrs = &at;
   c.numAttrs = pdl ? 1 : 0;
-  return cudaLaunchKernelEx(&c, k, w, n16, sink);
+  return cudaLaunchKernelEx(&c, k, args...);
 }
 
 int main() {
@@ -84,25 +87,15 @@ int main() {
       CK(cudaMemset(b, 0x11, bytes));
     }
     double floor_us = 0;
-    for (int variant = 0; variant < 4; ++variant) {
-      const char* name[] = {"pdl", "memset", "zero-pdl", "nopdl"};
+    for (int variant = 0; variant < 6; ++variant) {
+      const char* name[] = {"pdl", "memset", "zero-pdl", "nopdl", "memset-nopdl", "zero-nopdl"};
+      const bool pdl = variant < 3;
       cudaGraph_t g;
       CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
       for (int i = 0; i < kCalls; ++i) {
-        if (variant == 1) CK(cudaMemsetAsync(flags, 0, 2048, s));
-        if (variant == 2) {
-          cudaLaunchConfig_t c{};
-          c.gridDim = 1;
-          c.blockDim = 256;
-          c.stream = s;
-          cudaLaunchAttribute at{};
-          at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-          at.val.programmaticStreamSerializationAllowed = 1;
-          c.attrs = &at;
-          c.numAttrs = 1;
-          CK(cudaLaunchKernelEx(&c, zero_flags, flags, 512));
-        }
-        CK(launch(stream_work, sms, 512, variant != 3, s, w[i % copies], bytes / 16, sink));
+        if (variant == 1 || variant == 4) CK(cudaMemsetAsync(flags, 0, 2048, s));
+        if (variant == 2 || variant == 5) CK(launch(zero_flags, 1, 256, pdl, s, flags, 512));
+        CK(launch(stream_work, sms, 512, pdl, s, w[i % copies], bytes / 16, sink));
       }
       CK(cudaStreamEndCapture(s, &g));
       cudaGraphExec_t ge;

@@ -62,9 +62,10 @@ extern "C" int32_t w4a16k_sm90_config_info(int32_t config, w4a16k_sm90_config* o
 namespace {
 // One warp: a persistent SM90 GEMM takes every register of an SM, so the warp that resets the
 // flags should hold as few as possible while the GEMM's CTAs are placed beside it.
-// Its dependent is always the SM90 GEMM launched right after it, which waits before it touches
-// memory at all (sm90_gemm.cuh: gemm_kernel): so it may launch before this kernel's own wait, and
-// its CTAs take SMs as the kernel ahead of this one frees them.
+// With PDL, its dependent is always the SM90 GEMM launched right after it, which waits before it
+// touches memory at all (sm90_gemm.cuh: gemm_kernel): so it may launch before this kernel's own
+// wait, and its CTAs take SMs as the kernel ahead of this one frees them. Without PDL both
+// griddepcontrol instructions are no-ops.
 __global__ void __launch_bounds__(32) zero_flags_kernel(uint4* flags, size_t n16) {
   w4a16::allow_dependent_launch();
   w4a16::grid_dependency_wait();  // the kernel ahead may still use these flags
@@ -72,13 +73,13 @@ __global__ void __launch_bounds__(32) zero_flags_kernel(uint4* flags, size_t n16
 }
 }  // namespace
 
-cudaError_t w4a16k_sm90_zero_flags_pdl(void* workspace, size_t total, size_t bytes,
-                                       cudaStream_t stream) {
+cudaError_t w4a16k_sm90_zero_flags(void* workspace, size_t total, size_t bytes, bool pdl,
+                                   cudaStream_t stream) {
   bytes = (bytes < total ? bytes : total) & ~size_t{15};
   if (bytes == 0) return cudaSuccess;
   auto* tail = reinterpret_cast<uint4*>(static_cast<char*>(workspace) + (total - bytes));
   if (reinterpret_cast<uintptr_t>(tail) % 16 != 0) return cudaErrorMisalignedAddress;
-  return w4a16::launch_kernel(zero_flags_kernel, dim3(1), dim3(32), 0, stream, true, dim3(1, 1, 1),
+  return w4a16::launch_kernel(zero_flags_kernel, dim3(1), dim3(32), 0, stream, pdl, dim3(1, 1, 1),
                               tail, bytes / 16);
 }
 

@@ -12,8 +12,8 @@
   size_t W4A16_SM90_WS_NAME(id, dt)(const w4a16k_gemm_args&, int, int);
 
 // Zeroes the last `bytes` bytes of a stream-K workspace of `total` bytes (where CUTLASS keeps the
-// barrier flags) with a one-warp kernel launched with programmatic dependent launch: it waits for
-// the kernel ahead of it and lets the GEMM behind it launch at once, where a memset node would
-// break the PDL chain (sm90.cu).
-cudaError_t w4a16k_sm90_zero_flags_pdl(void* workspace, size_t total, size_t bytes,
-                                       cudaStream_t stream);
+// barrier flags) with a one-warp kernel, launched with programmatic dependent launch when `pdl`:
+// then it waits for the kernel ahead of it and lets the GEMM behind it launch at once, where a
+// memset node would break the PDL chain (sm90.cu).
+cudaError_t w4a16k_sm90_zero_flags(void* workspace, size_t total, size_t bytes, bool pdl,
+                                   cudaStream_t stream);

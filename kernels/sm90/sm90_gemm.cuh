@@ -299,20 +299,18 @@ struct Gemm {
     Entry* e = entry_for(a, sm_count, device, &err);
     if (e == nullptr) return err;
     const bool pdl = (a.flags & W4A16K_FLAG_PDL) != 0;
-    // Stream-K's reduction barriers must be zero at every launch; the other schedulers have no
-    // workspace and initialize_workspace is a no-op for them. Without PDL: CUTLASS's memset.
-    // With PDL: a one-warp kernel that keeps the PDL chain (a memset node would break it).
+    // Stream-K's reduction flags must be zero at every launch: a one-warp kernel, not CUTLASS's
+    // memset (initialize_workspace). In a CUDA graph a memset node cost 2.4-2.6 us per call on
+    // H100 with or without PDL, the kernel 0.4-0.55 us with PDL and 0.9-1.1 us without
+    // (bench/NOTES.md, session 6). The other schedulers have no workspace: a no-op for them.
     cutlass::Status st = cutlass::Status::kSuccess;
-    bool flags_zeroed = false;
     if constexpr (Sched::kStreamK) {
-      if (pdl) {
-        const cudaError_t z = w4a16k_sm90_zero_flags_pdl(a.workspace, e->workspace_used,
-                                                         flag_bytes_bound(a), stream);
-        if (z != cudaSuccess) return z;
-        flags_zeroed = true;
-      }
+      const cudaError_t z = w4a16k_sm90_zero_flags(a.workspace, e->workspace_used,
+                                                   flag_bytes_bound(a), pdl, stream);
+      if (z != cudaSuccess) return z;
+    } else {
+      st = Kernel::initialize_workspace(e->args, a.workspace, stream, nullptr);
     }
-    if (!flags_zeroed) st = Kernel::initialize_workspace(e->args, a.workspace, stream, nullptr);
     if (st != cutlass::Status::kSuccess) {
       const cudaError_t last = cudaGetLastError();
       return last != cudaSuccess ? last : cudaErrorLaunchFailure;
