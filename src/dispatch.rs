@@ -208,6 +208,25 @@ pub fn sm90_configs() -> Vec<i32> {
     (SM90_FIRST_CONFIG..256).filter(|&c| sm90_config_info(c).is_some()).collect()
 }
 
+/// The SM90 row with the same tiles, cluster and schedule as `config` and the 64-deep K tile, for a
+/// row with a deeper one (e.g. 44, coop 128x128 with K tile 128 -> 16). Built once from the
+/// kernels' table; no allocation after the first call.
+pub fn sm90_k64_twin(config: i32) -> Option<i32> {
+    static TWINS: std::sync::OnceLock<Vec<(i32, i32)>> = std::sync::OnceLock::new();
+    let twins = TWINS.get_or_init(|| {
+        let rows: Vec<(i32, kernels::Sm90Config)> =
+            sm90_configs().into_iter().filter_map(|c| sm90_config_info(c).map(|r| (c, r))).collect();
+        rows.iter()
+            .filter(|(_, r)| r.tile_k != 64)
+            .filter_map(|&(c, r)| {
+                let shallow = kernels::Sm90Config { tile_k: 64, ..r };
+                rows.iter().find(|(_, t)| *t == shallow).map(|&(t, _)| (c, t))
+            })
+            .collect()
+    });
+    twins.iter().find(|&&(c, _)| c == config).map(|&(_, t)| t)
+}
+
 /// The table row of an SM90 config id.
 pub fn sm90_config_info(config: i32) -> Option<kernels::Sm90Config> {
     if config < SM90_FIRST_CONFIG {
@@ -330,6 +349,20 @@ impl Choice {
             }
             Path::TensorCore => (0..=2).contains(&self.config) && self.split_k == 1,
         }
+    }
+
+    /// This selection if it can run `w`; else, where only an SM90 row's 128-deep K tile rules it
+    /// out (a choice tuned for group 128 looked up for group 64 of the same shape), the row with
+    /// the same tiles, cluster, schedule and split but the 64-deep K tile.
+    pub fn supported_for(&self, w: &WeightDesc) -> Option<Choice> {
+        if self.is_supported(w) {
+            return Some(*self);
+        }
+        if self.path != Path::TensorCore {
+            return None;
+        }
+        let twin = Choice { config: sm90_k64_twin(self.config)?, ..*self };
+        twin.is_supported(w).then_some(twin)
     }
 
     /// A forced path with the configuration the rule picks on that path for (w, m).
@@ -539,6 +572,23 @@ mod tests {
         assert_eq!(gemv_config(2, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
         assert_eq!(gemv_config(4, 28672, 8192, 132), (GEMV_CFG_TC_CLUSTER, 1));
         assert_eq!(gemv_config(16, 4096, 4096, 132), (GEMV_CFG_TC_CLUSTER, 8));
+    }
+
+    #[test]
+    fn every_deep_k_row_has_a_64_deep_twin_that_group_64_can_run() {
+        use sm90_cfg::*;
+        for (deep, twin) in [(SK_128X64_K128, SK_128X64), (SK_128X128_K128, SK_128X128), (SK_256X64_K128, SK_256X64),
+                             (COOP_256X128_K128, COOP_256X128), (COOP_128X128_K128, COOP_128X128), (SK_128X32_K128, SK_128X32)] {
+            assert_eq!(sm90_k64_twin(deep), Some(twin), "row {deep}");
+        }
+        assert_eq!(sm90_k64_twin(COOP_128X128), None);
+        let g64 = WeightDesc::new(Dtype::F16, 6144, 4096, 64, false).unwrap();
+        let g128 = WeightDesc::new(Dtype::F16, 6144, 4096, 128, false).unwrap();
+        let deep = Choice::tensor_core(SK_128X64_K128, 2);
+        assert_eq!(deep.supported_for(&g128), Some(deep));
+        assert_eq!(deep.supported_for(&g64), Some(Choice::tensor_core(SK_128X64, 2)));
+        let g32 = WeightDesc::new(Dtype::F16, 6144, 4096, 32, false).unwrap();
+        assert_eq!(deep.supported_for(&g32), None); // the SM90 family cannot run group 32
     }
 
     #[test]

@@ -65,9 +65,10 @@ impl Table {
 
     /// No entry for this exact problem: the tuned choice for the same N x K and M measured with
     /// another dtype, group size or zero mode, if one is valid for `w` (an SM90 choice is not for
-    /// group 32). Preference: same dtype and group (zeros differ), then same group, then same
-    /// dtype, then any; ties go to the smallest (dtype, group, zeros), so the pick never depends
-    /// on hash order. No allocation.
+    /// group 32; an SM90 row with a 128-deep K tile is replaced by its 64-deep twin for group 64:
+    /// Choice::supported_for). Preference: same dtype and group (zeros differ), then same group,
+    /// then same dtype, then any; ties go to the smallest (dtype, group, zeros), so the pick never
+    /// depends on hash order. No allocation (after the first twin lookup).
     pub fn lookup_similar(&self, w: &WeightDesc, m: usize) -> Option<Choice> {
         let rank = |k: &ProblemKey| {
             let pref = match (k.dtype == w.dtype, k.group == w.group_size) {
@@ -83,7 +84,7 @@ impl Table {
             .iter()
             .filter_map(|k| {
                 let b = bucket_of(self.map.get(k)?, m)?;
-                b.choice.is_supported(w).then(|| (rank(k), b.choice))
+                b.choice.supported_for(w).map(|c| (rank(k), c))
             })
             .min_by_key(|(r, _)| *r)
             .map(|(_, c)| Choice { reason: Reason::Similar, ..c })
