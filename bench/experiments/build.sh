@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the experiment programs of bench/experiments/ (not part of the library or of CI) into
 # OUT_DIR (default dist/experiments), with the project's bootstrapped nvcc and CUTLASS.
-# Run them on a GPU machine: OUT_DIR/access_pattern, OUT_DIR/sm90_reorder.
+# Run them on a GPU machine: OUT_DIR/access_pattern, OUT_DIR/stream_floor, OUT_DIR/memset_node_cost,
+# OUT_DIR/sm90_reorder.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/dist/experiments}
@@ -15,6 +16,8 @@ inc=(-I"$root/kernels" -isystem "$cutlass/include" -isystem "$cutlass/tools/util
 # lacks: CURAND_INCLUDE names a folder holding it (e.g. the include/ of an nvidia-curand wheel).
 if [ -n "${CURAND_INCLUDE:-}" ]; then inc+=(-isystem "$CURAND_INCLUDE"); fi
 "${nv[@]}" -o "$out/access_pattern" "$root/bench/experiments/access_pattern.cu"
+"${nv[@]}" -o "$out/stream_floor" "$root/bench/experiments/stream_floor.cu"
+"${nv[@]}" -o "$out/memset_node_cost" "$root/bench/experiments/memset_node_cost.cu"
 # sm90_reorder: one object per configuration (the CUTLASS instantiations are heavy), two at once.
 src=$root/bench/experiments/sm90_reorder.cu
 pids=()
@@ -27,4 +30,4 @@ done
 for p in "${pids[@]}"; do wait "$p" || { cat "$out"/sm90_reorder_*.log; exit 1; }; done
 "${nv[@]}" -o "$out/sm90_reorder" "$out"/sm90_reorder_{SK64,C128,C256,MAIN}.o
 grep -h -i "spill\|C7510\|warning" "$out"/sm90_reorder_*.log | sort | uniq -c | head -20 || true
-echo "built: $out/access_pattern $out/sm90_reorder"
+echo "built: $out/access_pattern $out/stream_floor $out/memset_node_cost $out/sm90_reorder"

@@ -223,6 +223,7 @@ struct Gemm {
     Arguments args;
     Params params;
     size_t workspace_used;  // Device::get_workspace_size(args)
+    size_t flag_bytes;      // stream-K: flag_bytes_bound(key), the bytes the zero kernel resets
   };
   static constexpr int kCacheEntries = 4;
   struct Cache {
@@ -280,6 +281,11 @@ struct Gemm {
     e->args = args;
     e->params = Kernel::to_underlying_arguments(args, a.workspace);
     e->workspace_used = workspace_used;
+    if constexpr (Sched::kStreamK) {
+      e->flag_bytes = flag_bytes_bound(a);
+    } else {
+      e->flag_bytes = 0;  // no flags (and no get_barrier_workspace_size) without stream-K
+    }
     return e;
   }
 
@@ -287,11 +293,12 @@ struct Gemm {
   // workspace (after the partial-sum tiles), one 32-bit flag per consumer warp group and per split
   // output tile, rounded to the L2 alignment; every output tile (the split-K case) bounds them.
   // Zeroing more than the flags only clears partial sums, which each launch writes before it reads.
+  static constexpr uint32_t kFlagBits = 32;  // CUTLASS's stream-K barrier flag: one int32
   static size_t flag_bytes_bound(const w4a16k_gemm_args& a) {
     const uint64_t tiles_w = (a.n + kTileW * kClusterW - 1) / (kTileW * kClusterW) * kClusterW;
     const uint64_t tiles_t = (a.m + kTileT * kClusterT - 1) / (kTileT * kClusterT) * kClusterT;
     return Kernel::TileSchedulerParams::get_barrier_workspace_size(
-        tiles_w * tiles_t, Kernel::NumMmaWarpGroups, 32);
+        tiles_w * tiles_t, Kernel::NumMmaWarpGroups, kFlagBits);
   }
 
   static cudaError_t run(const w4a16k_gemm_args& a, int sm_count, int device, cudaStream_t stream) {
@@ -303,17 +310,16 @@ struct Gemm {
     // memset (initialize_workspace). In a CUDA graph a memset node cost 2.4-2.6 us per call on
     // H100 with or without PDL, the kernel 0.4-0.55 us with PDL and 0.9-1.1 us without
     // (bench/NOTES.md, session 6). The other schedulers have no workspace: a no-op for them.
-    cutlass::Status st = cutlass::Status::kSuccess;
     if constexpr (Sched::kStreamK) {
-      const cudaError_t z = w4a16k_sm90_zero_flags(a.workspace, e->workspace_used,
-                                                   flag_bytes_bound(a), pdl, stream);
+      const cudaError_t z =
+          w4a16k_sm90_zero_flags(a.workspace, e->workspace_used, e->flag_bytes, pdl, stream);
       if (z != cudaSuccess) return z;
     } else {
-      st = Kernel::initialize_workspace(e->args, a.workspace, stream, nullptr);
-    }
-    if (st != cutlass::Status::kSuccess) {
-      const cudaError_t last = cudaGetLastError();
-      return last != cudaSuccess ? last : cudaErrorLaunchFailure;
+      const cutlass::Status st = Kernel::initialize_workspace(e->args, a.workspace, stream, nullptr);
+      if (st != cutlass::Status::kSuccess) {
+        const cudaError_t last = cudaGetLastError();
+        return last != cudaSuccess ? last : cudaErrorLaunchFailure;
+      }
     }
     return launch_kernel(gemm_kernel<Kernel>, Kernel::get_grid_shape(e->params),
                          Kernel::get_block_shape(), Kernel::SharedStorageSize, stream, pdl,

@@ -36,6 +36,10 @@ Timing:
                          report the fastest as oracle_us beside the dispatched us
   --oracle-rounds N      time the candidates N times, forward then backward order, and take
                          each one's median over the rounds (default 1)
+  --ab-rounds N          time ours and cuBLAS N times each, alternating which goes first, and
+                         report each side's median over its rounds (p10/p90 over the rounds):
+                         at large M the card's clocks drift between back-to-back measurements
+                         (default 1: ours, then cuBLAS, each summarized over its own calls)
   --graph                capture the calls in a CUDA graph and time graph replays
                          (per-call time = replay time / calls in the graph)
   --graph-launches N     timed graph replays (default 20)
@@ -75,6 +79,8 @@ pub struct Options {
     pub oracle: bool,
     /// --oracle-rounds: how many times the oracle times every candidate (alternating order).
     pub oracle_rounds: usize,
+    /// --ab-rounds: rounds of ours and cuBLAS timed alternately (each side: median of its rounds).
+    pub ab_rounds: usize,
     pub tune: bool,
     pub save_table: Option<String>,
     pub load_table: Option<String>,
@@ -107,6 +113,7 @@ impl Default for Options {
             pdl: false,
             oracle: false,
             oracle_rounds: 1,
+            ab_rounds: 1,
             tune: false,
             save_table: None,
             load_table: None,
@@ -298,6 +305,12 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                     return Err("--oracle-rounds must be at least 1".into());
                 }
             }
+            "--ab-rounds" => {
+                o.ab_rounds = parse_usize(flag, &value(flag)?)?;
+                if o.ab_rounds == 0 {
+                    return Err("--ab-rounds must be at least 1".into());
+                }
+            }
             "--no-cublas" => {
                 takes_no_value(flag)?;
                 o.no_cublas = true
@@ -404,6 +417,9 @@ mod tests {
         let o = p("--oracle --oracle-rounds 3").unwrap();
         assert!(o.oracle);
         assert_eq!(o.oracle_rounds, 3);
+        assert_eq!(o.ab_rounds, 1);
+        assert_eq!(p("--ab-rounds 4").unwrap().ab_rounds, 4);
+        assert!(p("--ab-rounds 0").is_err());
     }
 
     #[test]

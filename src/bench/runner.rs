@@ -514,18 +514,57 @@ fn measure_point(
         add_note(&mut row, format!("rel err {e:.2e} above the expected {GOOD_THRESHOLD:.0e}"));
     }
 
-    // 2. Timing (not for a WRONG row: its speed is not reported).
-    if row.ok() {
-        match time(timer, opts, s.copies.len(), &mut |i| ours_call(h, s, stream, i, m)) {
-            Ok(t) => {
-                row.ours = stats::summarize(&t.samples_us);
-                row.host_bound |= t.host_bound;
-            }
-            Err(e) => {
-                row.status = Status::Error(e);
-                return row;
+    // 2. Timing (not for a WRONG row: its speed is not reported). With --ab-rounds N > 1, ours
+    // and cuBLAS alternate N times (odd rounds cuBLAS first) and each side reports the median of
+    // its round medians: both sides then see the same mix of clock states.
+    let baseline = cb.filter(|_| cublas_ok);
+    let rounds = opts.ab_rounds.max(1);
+    let (mut ours_rounds, mut cub_rounds) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let cub_first = round % 2 == 1;
+        for side in [cub_first, !cub_first] {
+            if side {
+                let Some(cb) = baseline else { continue };
+                match time(timer, opts, s.dense.len(), &mut |i| cublas_call(cb, s, i, m)) {
+                    Ok(t) => {
+                        if rounds == 1 {
+                            row.cublas = stats::summarize(&t.samples_us);
+                        } else if let Some(x) = stats::summarize(&t.samples_us) {
+                            cub_rounds.push(x.median);
+                        }
+                    }
+                    Err(e) => add_note(&mut row, format!("cuBLAS timing failed: {e}")),
+                }
+            } else if row.ok() {
+                match time(timer, opts, s.copies.len(), &mut |i| ours_call(h, s, stream, i, m)) {
+                    Ok(t) => {
+                        row.host_bound |= t.host_bound;
+                        if rounds == 1 {
+                            row.ours = stats::summarize(&t.samples_us);
+                        } else if let Some(x) = stats::summarize(&t.samples_us) {
+                            ours_rounds.push(x.median);
+                        }
+                    }
+                    Err(e) => {
+                        row.status = Status::Error(e);
+                        return row;
+                    }
+                }
             }
         }
+        if rounds > 1 {
+            eprintln!(
+                "ab-round {round} {}x{} M={m} ours {} cublas {}",
+                s.desc.n,
+                s.desc.k,
+                ours_rounds.last().map_or("-".into(), |v| format!("{v:.2}")),
+                cub_rounds.last().map_or("-".into(), |v| format!("{v:.2}"))
+            );
+        }
+    }
+    if rounds > 1 {
+        row.ours = stats::summarize(&ours_rounds);
+        row.cublas = stats::summarize(&cub_rounds);
     }
     if opts.oracle && row.ok() {
         // Each round times every candidate, forward on even rounds and backward on odd ones, so a
@@ -566,14 +605,6 @@ fn measure_point(
             }
         }
         row.oracle = best;
-    }
-    if let (Some(cb), true) = (cb, cublas_ok) {
-        match time(timer, opts, s.dense.len(), &mut |i| cublas_call(cb, s, i, m)) {
-            Ok(t) => row.cublas = stats::summarize(&t.samples_us),
-            Err(e) => {
-                add_note(&mut row, format!("cuBLAS timing failed: {e}"));
-            }
-        }
     }
     row
 }
