@@ -114,9 +114,20 @@ pub const GEMV_CFG_TC_CLUSTER: i32 = 2;
 /// weight ring in flight per warp, a third more warps): faster on some shapes, slower on others
 /// (H100: 28672x8192 M = 16 1.13x, 4096² 0.9x), so only the tuning table picks it.
 pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
+/// GEMV_CFG_CUDA_CORE's grid (32 rows per CTA, the warps split K, no second kernel without
+/// split-K) with the multiply on mma.sync: ~18 instructions per packed weight word instead of ~31,
+/// the same at every M <= 8 (H100: 8192² M = 1-4 88-89% of the memory floor, 4096×14336 M = 2-4
+/// 83% instead of 67%; bench/NOTES.md, session 7). Scale-only weights; with zeros it runs the
+/// CUDA-core kernel's math, so the tuner does not time it there.
+pub const GEMV_CFG_CUDA_CORE_MMA: i32 = 4;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 4] =
-    [GEMV_CFG_CUDA_CORE, GEMV_CFG_TC_WORKSPACE, GEMV_CFG_TC_CLUSTER, GEMV_CFG_TC_WORKSPACE_OCC4];
+pub const GEMV_CONFIGS: [i32; 5] = [
+    GEMV_CFG_CUDA_CORE,
+    GEMV_CFG_TC_WORKSPACE,
+    GEMV_CFG_TC_CLUSTER,
+    GEMV_CFG_TC_WORKSPACE_OCC4,
+    GEMV_CFG_CUDA_CORE_MMA,
+];
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
 pub const GEMV_MAX_CLUSTER: i32 = 8;
 /// Output channels per CTA of the tensor-core GEMV and of the CUDA-core GEMV.
@@ -280,7 +291,8 @@ impl Choice {
         let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count);
         if let Some((cfg, split)) = gemv_config_override() {
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
-            let auto = if cfg == GEMV_CFG_CUDA_CORE { gemv_config(1, w.n, w.k, sm_count).1 } else { split_k };
+            let cuda_core_grid = cfg == GEMV_CFG_CUDA_CORE || cfg == GEMV_CFG_CUDA_CORE_MMA;
+            let auto = if cuda_core_grid { gemv_config(1, w.n, w.k, sm_count).1 } else { split_k };
             config = cfg;
             split_k = if split > 0 { split } else { auto };
             if cfg == GEMV_CFG_TC_CLUSTER {
@@ -392,7 +404,7 @@ impl Choice {
         const TC16_PDL_MAX_WEIGHT_BYTES: usize = 16 << 20;
         match self.path {
             Path::TensorCore => self.is_sm90(),
-            Path::Gemv if self.config == GEMV_CFG_CUDA_CORE || m <= 8 => true,
+            Path::Gemv if self.config == GEMV_CFG_CUDA_CORE || self.config == GEMV_CFG_CUDA_CORE_MMA || m <= 8 => true,
             Path::Gemv => w.weight_bytes() <= TC16_PDL_MAX_WEIGHT_BYTES,
         }
     }
@@ -457,7 +469,11 @@ impl Choice {
             Reason::Heuristic => match self.path {
                 Path::Gemv => format!(
                     "heuristic: M={m} <= {GEMV_MAX_M}, memory-bound: {} streams the packed weights{}",
-                    if self.config == GEMV_CFG_CUDA_CORE { "CUDA-core GEMV" } else { "tensor-core GEMV (mma.sync, weights as A)" },
+                    match self.config {
+                        GEMV_CFG_CUDA_CORE => "CUDA-core GEMV",
+                        GEMV_CFG_CUDA_CORE_MMA => "CUDA-core-grid GEMV with the multiply on mma.sync",
+                        _ => "tensor-core GEMV (mma.sync, weights as A)",
+                    },
                     if self.split_k > 1 { format!(", K split {} ways to fill the SMs", self.split_k) } else { String::new() }
                 ),
                 Path::TensorCore if self.is_sm90() => format!(
@@ -487,6 +503,9 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
         for config in GEMV_CONFIGS {
             if config == GEMV_CFG_TC_WORKSPACE_OCC4 && m <= 8 {
                 continue; // the same kernel as GEMV_CFG_TC_WORKSPACE there
+            }
+            if config == GEMV_CFG_CUDA_CORE_MMA && w.has_zeros {
+                continue; // the same kernel as GEMV_CFG_CUDA_CORE there
             }
             for split_k in [1, 2, 3, 4, 6, 8] {
                 v.push(mk(Path::Gemv, config, split_k));

@@ -99,7 +99,7 @@ fn tune_then_plan_reports_tuned_and_results_stay_correct() {
         ("truncated.json", text[..text.len() / 3].to_string()),
         ("garbage.json", "{{{ not json".to_string()),
         ("foreign.json", text.replace("\"sm_count\": 132", "\"sm_count\": 114")),
-        ("unsupported.json", text.replace("\"config\": 0", "\"config\": 77")),
+        ("unsupported.json", with_unknown_config(&text)),
     ];
     let h3 = create();
     for (name, body) in bad_files {
@@ -116,4 +116,14 @@ fn tune_then_plan_reports_tuned_and_results_stay_correct() {
         unsafe { w4a16_destroy(x) };
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `text` (a saved cache file) with the first entry's configuration id replaced by one no kernel
+/// family has (77), so that loading it must be refused as unsupported.
+fn with_unknown_config(text: &str) -> String {
+    let key = "\"config\": ";
+    let at = text.find(key).expect("a saved cache file holds entries") + key.len();
+    let digits = text[at..].chars().take_while(|c| c.is_ascii_digit()).count();
+    assert!(digits > 0, "config id after {key}");
+    format!("{}77{}", &text[..at], &text[at + digits..])
 }

@@ -65,16 +65,23 @@ constexpr int kMaxMT = 8;                  // token rows per CTA
 constexpr int kPartialMaxMT = 4;           // largest MT that scales per group piece
 // Warps per CTA and CTAs per SM for __launch_bounds__ (explicit register budgets: 128 registers
 // for MT == 1, 168 above, as layout v1's kernel; ptxas' own heuristic spilled in the k loop).
-constexpr int warps_for(int mt) { return mt == 1 ? 8 : 6; }
+// The mma variant (kTc, config 4) has no per-token FMA chains but holds mma fragments: it takes the
+// MT >= 2 shape (168 registers) at every MT (at 128 registers its MT = 1 kernel spilled).
+constexpr int warps_for(int mt, bool tc = false) { return mt == 1 && !tc ? 8 : 6; }
 // Grids of at most one CTA per SM (N <= 4096 at split 1 on 132 SMs: 128 CTAs) would leave half of
 // an SM's warp slots empty, i.e. half the bytes in flight and half the latency hiding of an
 // issue-bound loop; such launches run max_warps_for(MT) warps per CTA instead (16 at MT = 1, 12 at
 // MT = 2..4, the same register budget per thread), the warp count is a launch-time choice
 // (blockDim.x / 32). MT > 4 keeps 6 (the activation ring would pass 48 KB of static shared memory).
-constexpr int max_warps_for(int mt) { return mt == 1 ? 16 : mt <= kPartialMaxMT ? 12 : 6; }
-constexpr int max_threads_for(int mt) { return 32 * max_warps_for(mt); }
-// Register budget = 65536 / (max threads x min CTAs): 128 at MT = 1, 168 above (unchanged).
-constexpr int gemv_min_ctas(int mt) { return max_warps_for(mt) == warps_for(mt) ? 2 : 1; }
+constexpr int max_warps_for(int mt, bool tc = false) {
+  return mt == 1 && !tc ? 16 : mt <= kPartialMaxMT ? 12 : 6;
+}
+constexpr int max_threads_for(int mt, bool tc = false) { return 32 * max_warps_for(mt, tc); }
+// Register budget = 65536 / (max threads x min CTAs): 128 at MT = 1 (config 0), 168 above and for
+// the mma variant.
+constexpr int gemv_min_ctas(int mt, bool tc = false) {
+  return max_warps_for(mt, tc) == warps_for(mt, tc) ? 2 : 1;
+}
 
 struct Params {
   const void* a;
@@ -121,13 +128,22 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            clamped copy of row M-1 and not stored.
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
+//   kTc    : config 4 (scale-only weights): the multiply on mma.m16n8k16 instead of CUDA-core
+//            FMAs, same grid, streams and reduction. A lane's 16-B weight slot is its A fragments
+//            (layout v2: rows g, g + 8 of both blocks), the activation ring's words 8c + 2j, +1 of
+//            token g are its B fragment of sub-block j (tokens = the mma's n columns; columns
+//            n >= MT read token MT - 1 and are dropped); the fp32 results are scaled once per
+//            group piece. ~18 instructions per weight word instead of ~31, and the same at every
+//            MT <= 8 (the FMA path grows with MT): bench/NOTES.md, session 7.
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
 // hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT) or max_warps_for(MT)).
-template <typename T, int MT, bool kZeros, bool kBias>
-__global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_kernel(const Params p) {
+template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false>
+__global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
+    gemv_kernel(const Params p) {
+  static_assert(!(kTc && kZeros), "the mma variant covers scale-only weights");
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
-  constexpr int kMaxW = max_warps_for(MT);
+  constexpr int kMaxW = max_warps_for(MT, kTc);
   const int kW = static_cast<int>(blockDim.x >> 5);  // warps_for(MT) or kMaxW
   // Few rows: scale once per group piece on fp32 partial sums (zeros through the activation sum),
   // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
@@ -366,6 +382,72 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
     if (kPartial) flush();
   };
 
+  // kTc: per block b the mma D fragment: c0, c1 = (row g, tokens 2c, 2c + 1), c2, c3 = row g + 8.
+  float acc_tc[kBlocks][4];
+#pragma unroll
+  for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) acc_tc[b][i] = 0.f;
+  auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
+    constexpr int kPieceQ = decltype(piece_q)::value;
+    // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
+    constexpr bool kX16 = std::is_same<T, half>::value;
+    const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
+    float s4[kLaneRows], z4[kLaneRows];
+    float tmp[kBlocks][4];
+    auto reset = [&]() {
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) tmp[b][i] = 0.f;
+    };
+    auto flush = [&]() {
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int r = 2 * b + (i >> 1);
+          const float sc = kX16 && (i >> 1) ? s4[r] * 0.0625f : s4[r];
+          acc_tc[b][i] = fmaf(sc, tmp[b][i], acc_tc[b][i]);
+        }
+    };
+    load_sz(k_step, s4, z4);
+    reset();
+    const int mb = min(g, MT - 1);  // columns n >= MT: any valid row, their results are dropped
+#pragma unroll
+    for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
+      const int u = q >> 1, h = q & 1;
+      if (kPieceQ < 4 && q > 0 && q % kPieceQ == 0) {
+        flush();
+        reset();
+        load_sz(k_step + 32 * q, s4, z4);
+      }
+      uint4 bv;
+      asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                   : "=r"(bv.x), "=r"(bv.y), "=r"(bv.z), "=r"(bv.w)
+                   : "r"(s_act_warp + 4 * (32 * (mb + MT * (u + kStepTiles * slot)) + 8 * c + 4 * h)));
+#pragma unroll
+      for (int jj = 0; jj < 2; ++jj) {
+        const int j = 2 * h + jj;
+        const uint32_t bf[2] = {jj == 0 ? bv.x : bv.z, jj == 0 ? bv.y : bv.w};
+#pragma unroll
+        for (int b = 0; b < kBlocks; ++b) {
+          const uint4& v = cur[u][b];
+          const uint32_t word = j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
+          T2 pr[4];
+          if constexpr (kX16) {
+            gemv_tc::int4x8_to_pairs_x16(word, pr);
+          } else {
+            int4x8_to_pairs<T>(word, pr);
+          }
+          const uint32_t af[4] = {as_u32(pr[0]), as_u32(pr[1]), as_u32(pr[2]), as_u32(pr[3])};
+          mma_m16n8k16<T>(tmp[b], af, bf);
+        }
+      }
+    }
+    flush();
+  };
+
   // Weights of the two steps after the one being consumed stay in flight (2 x 4 x 16 B/lane) in a
   // 3-buffer ring unrolled by 3 (shifting buffers cost 32 moves per step); activations one step
   // ahead in the shared ring (slot s & 1).
@@ -396,7 +478,11 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
         else cp_async_commit();
         cp_async_wait<1>();  // step s's copies (this lane's) have landed
         __syncwarp();        // ... and every other lane's
-        process(cur, s, s & 1, piece_q);
+        if constexpr (kTc) {
+          process_tc(cur, s, s & 1, piece_q);
+        } else {
+          process(cur, s, s & 1, piece_q);
+        }
       };
 #pragma unroll 1
       for (int s = 0; s < steps; s += 3) {
@@ -412,19 +498,30 @@ __global__ void __launch_bounds__(max_threads_for(MT), gemv_min_ctas(MT)) gemv_k
     else k_loop(std::integral_constant<int, 1>{});  // group 32 (group_shift 5)
   }
 
-  // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
+  if constexpr (kTc) {
+    // Each (row, token) of the warp is one lane's: no quad sum.
 #pragma unroll
-  for (int m = 0; m < MT; ++m)
+    for (int b = 0; b < kBlocks; ++b)
 #pragma unroll
-    for (int r = 0; r < kLaneRows; ++r) {
-      acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], 1);
-      acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], 2);
-    }
-  if (c == 0) {
+      for (int i = 0; i < 4; ++i) {
+        const int m = 2 * c + (i & 1);
+        if (m < MT) s_red[warp][m][lane_row(g, 2 * b + (i >> 1))] = acc_tc[b][i];
+      }
+  } else {
+    // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
 #pragma unroll
     for (int m = 0; m < MT; ++m)
 #pragma unroll
-      for (int r = 0; r < kLaneRows; ++r) s_red[warp][m][lane_row(g, r)] = acc[m][r];
+      for (int r = 0; r < kLaneRows; ++r) {
+        acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], 1);
+        acc[m][r] += __shfl_xor_sync(0xffffffffu, acc[m][r], 2);
+      }
+    if (c == 0) {
+#pragma unroll
+      for (int m = 0; m < MT; ++m)
+#pragma unroll
+        for (int r = 0; r < kLaneRows; ++r) s_red[warp][m][lane_row(g, r)] = acc[m][r];
+    }
   }
   __syncthreads();
   for (int i = threadIdx.x; i < MT * kRowsPerCta; i += blockDim.x) {
@@ -478,8 +575,10 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
   }
 }
 
+// tc: config 4's mma variant (scale-only weights; with zeros config 4 runs config 0's math).
 template <typename T, int MT, bool kZeros, bool kBias>
-cudaError_t launch_mt(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
+cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
+  const bool use_tc = tc && !kZeros;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
@@ -488,7 +587,7 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, cudaStream_t strea
   const cudaError_t qerr = current_device_sm_count(&device, &sms);
   if (qerr != cudaSuccess) return qerr;
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
-  const int threads = 32 * (wide ? max_warps_for(MT) : warps_for(MT));
+  const int threads = 32 * (wide ? max_warps_for(MT, use_tc) : warps_for(MT, use_tc));
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
   for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
@@ -497,26 +596,35 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, cudaStream_t strea
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    const cudaError_t err = launch_kernel(gemv_kernel<T, MT, kZeros, kBias>, grid, dim3(threads),
-                                          0, stream, pdl, dim3(1, 1, 1), q);
+    cudaError_t err;
+    if constexpr (!kZeros) {
+      err = use_tc ? launch_kernel(gemv_kernel<T, MT, kZeros, kBias, true>, grid, dim3(threads),
+                                   0, stream, pdl, dim3(1, 1, 1), q)
+                   : launch_kernel(gemv_kernel<T, MT, kZeros, kBias>, grid, dim3(threads), 0,
+                                   stream, pdl, dim3(1, 1, 1), q);
+    } else {
+      err = launch_kernel(gemv_kernel<T, MT, kZeros, kBias>, grid, dim3(threads), 0, stream, pdl,
+                          dim3(1, 1, 1), q);
+    }
     if (err != cudaSuccess) return err;
   }
   return cudaSuccess;
 }
 
-// The instantiation list: MT = M for M <= 8 (no wasted rows), MT = 8 otherwise.
+// The instantiation list: MT = M for M <= 8 (no wasted rows), MT = 8 otherwise; each also as the
+// mma variant (kTc) without zeros.
 template <typename T, bool kZeros, bool kBias>
-cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
+cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
   const int64_t mt = std::min<int64_t>(p.m, kMaxMT);
   switch (mt) {
-    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, stream);
-    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, stream);
-    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, stream);
-    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, stream);
-    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, stream);
-    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, stream);
-    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, stream);
-    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, stream);
+    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, tc, stream);
     default: return cudaErrorInvalidValue;
   }
 }
@@ -533,17 +641,17 @@ cudaError_t launch_reduce(const Params& p, int split_k, bool pdl, cudaStream_t s
 }
 
 template <typename T>
-cudaError_t dispatch(const Params& p, int split_k, bool pdl, cudaStream_t stream) {
+cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   // With split-K the bias belongs to the reduction; the partial kernels never see it.
   const bool b = p.bias != nullptr && split_k == 1;
   cudaError_t err;
   if (z) {
-    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, stream)
-            : launch_gemv<T, true, false>(p, split_k, pdl, stream);
+    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, tc, stream)
+            : launch_gemv<T, true, false>(p, split_k, pdl, tc, stream);
   } else {
-    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, stream)
-            : launch_gemv<T, false, false>(p, split_k, pdl, stream);
+    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, tc, stream)
+            : launch_gemv<T, false, false>(p, split_k, pdl, tc, stream);
   }
   if (err != cudaSuccess || split_k == 1) return err;
   return p.bias != nullptr ? launch_reduce<T, true>(p, split_k, pdl, stream)
@@ -560,7 +668,15 @@ cudaError_t dispatch(const Params& p, int split_k, bool pdl, cudaStream_t stream
 //      distributed shared memory: no workspace, one launch.
 //   3: as 1, but for M > 8 the 16-token kernel runs at 4 CTAs per SM (a 4-slot weight ring per
 //      warp instead of 8: 16 warps per SM, 48 KB in flight instead of 12 warps and 84 KB).
-enum : int32_t { kCfgCudaCore = 0, kCfgTcWorkspace = 1, kCfgTcCluster = 2, kCfgTcWorkspaceOcc4 = 3 };
+//   4: config 0's grid and streams with the multiply on mma.sync (kTc above); with zeros it runs
+//      config 0's math.
+enum : int32_t {
+  kCfgCudaCore = 0,
+  kCfgTcWorkspace = 1,
+  kCfgTcCluster = 2,
+  kCfgTcWorkspaceOcc4 = 3,
+  kCfgCudaCoreMma = 4
+};
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
   if (split_k <= 1 || m <= 0 || n <= 0) return 0;
@@ -637,7 +753,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
       args->config == kCfgTcWorkspaceOcc4) {
     return run_tc(args, split_k, pdl, stream);
   }
-  if (args->config != kCfgCudaCore) return cudaErrorInvalidValue;
+  if (args->config != kCfgCudaCore && args->config != kCfgCudaCoreMma) return cudaErrorInvalidValue;
+  const bool mma = args->config == kCfgCudaCoreMma;
   // Layout v2 tiles are 16 x 64 and a CTA covers 32 rows.
   if (args->n % kRowsPerCta != 0 || args->k % kTileK != 0) return cudaErrorInvalidValue;
   const int64_t k_tiles = args->k / kTileK;
@@ -667,8 +784,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   p.tiles_per_split = static_cast<int32_t>(((k_tiles + split_k - 1) / split_k + 1) & ~int64_t{1});
   p.n_block_base = 0;
   switch (args->dtype) {
-    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, stream);
-    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, stream);
+    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, mma, stream);
+    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, mma, stream);
     default: return cudaErrorInvalidValue;
   }
 }
