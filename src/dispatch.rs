@@ -117,8 +117,10 @@ pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
 /// GEMV_CFG_CUDA_CORE's grid (32 rows per CTA, the warps split K, no second kernel without
 /// split-K) with the multiply on mma.sync: ~18 instructions per packed weight word instead of ~31,
 /// the same at every M <= 8 (H100: 8192² M = 1-4 88-89% of the memory floor, 4096×14336 M = 2-4
-/// 83% instead of 67%; bench/NOTES.md, session 7). Scale-only weights; with zeros it runs the
-/// CUDA-core kernel's math, so the tuner does not time it there.
+/// 83% instead of 67%; bench/NOTES.md, session 7). Scale-only weights: for a problem with zeros
+/// it is not a supported choice (the tuner does not time it, tables may not name it, and a
+/// problem with zeros does not borrow it from a scale-only one); forced there, it runs the
+/// CUDA-core kernel's math.
 pub const GEMV_CFG_CUDA_CORE_MMA: i32 = 4;
 /// Every GEMV configuration (tests run each).
 pub const GEMV_CONFIGS: [i32; 5] = [
@@ -352,6 +354,7 @@ impl Choice {
         match self.path {
             Path::Gemv => match self.config {
                 GEMV_CFG_TC_CLUSTER => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
+                GEMV_CFG_CUDA_CORE_MMA => !w.has_zeros && (1..=MAX_SPLIT_K).contains(&self.split_k),
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
             Path::TensorCore if self.config >= SM90_FIRST_CONFIG => {
@@ -504,9 +507,6 @@ pub fn candidates(w: &WeightDesc, m: usize) -> Vec<Choice> {
             if config == GEMV_CFG_TC_WORKSPACE_OCC4 && m <= 8 {
                 continue; // the same kernel as GEMV_CFG_TC_WORKSPACE there
             }
-            if config == GEMV_CFG_CUDA_CORE_MMA && w.has_zeros {
-                continue; // the same kernel as GEMV_CFG_CUDA_CORE there
-            }
             for split_k in [1, 2, 3, 4, 6, 8] {
                 v.push(mk(Path::Gemv, config, split_k));
             }
@@ -591,6 +591,20 @@ mod tests {
         assert_eq!(gemv_config(2, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
         assert_eq!(gemv_config(4, 28672, 8192, 132), (GEMV_CFG_TC_CLUSTER, 1));
         assert_eq!(gemv_config(16, 4096, 4096, 132), (GEMV_CFG_TC_CLUSTER, 8));
+    }
+
+    #[test]
+    fn gemv_config_4_is_scale_only() {
+        // With zeros it would run config 0's math at the split tuned for config 4 (much slower at
+        // M > 2), so a problem with zeros neither tunes, loads nor borrows it.
+        let mma = Choice { path: Path::Gemv, config: GEMV_CFG_CUDA_CORE_MMA, split_k: 1, reason: Reason::Tuned };
+        let scale_only = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap();
+        let zeros = WeightDesc::new(Dtype::F16, 8192, 8192, 128, true).unwrap();
+        assert_eq!(mma.supported_for(&scale_only), Some(mma));
+        assert_eq!(mma.supported_for(&zeros), None);
+        let has_mma = |w: &WeightDesc| candidates(w, 4).iter().any(|c| c.path == Path::Gemv && c.config == GEMV_CFG_CUDA_CORE_MMA);
+        assert!(has_mma(&scale_only));
+        assert!(!has_mma(&zeros));
     }
 
     #[test]
