@@ -138,19 +138,31 @@ const GEMV_CC_ROWS_PER_CTA: usize = 16;
 /// SM count the heuristic assumes when the caller has none to give (H100 SXM).
 pub const DEFAULT_SM_COUNT: usize = 132;
 
-/// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K, sm_count)
-/// (group and dtype do not change the choice today).
-/// - M <= 2: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048); at M = 2 it beat
-///   the tensor-core kernel on every measured shape but 28672x4096 (equal) — H100, 2026-11-26.
+/// Largest N for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 3..4: above it its
+/// 32-channel CTAs make more than ~2 waves' worth of tails where the 128-channel tensor-core CTAs
+/// do better (H100, session 7: 10240x8192 and 12288x4096 at M = 4 0.87-0.88x of the old rule).
+const GEMV_MMA_MAX_N_AT_M4: usize = 8192;
+
+/// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K,
+/// sm_count, whether the weights are scale-only) (group and dtype do not change the choice today).
+/// - Scale-only weights, M <= 2, or M <= 4 with N <= GEMV_MMA_MAX_N_AT_M4: the CUDA-core grid
+///   with the mma.sync multiply at split 1. On 13 shapes without table entries (H100, session 7:
+///   1024x4096 ... 16384x4096) it was 1.02-1.79x faster than the rule below at M = 2-4 and
+///   0.97-1.31x at M = 1 (0.97 on 10240x8192 only); at M = 5..8 it won on some shapes and lost up
+///   to 13% on others, so the rule below keeps those.
+/// - M <= 2 otherwise: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048); at M = 2
+///   it beat the tensor-core kernel on every measured shape but 28672x4096 (equal) — H100,
+///   2026-11-26.
 /// - M >= 2: the tensor-core kernel; when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
 ///   as a cluster so that about three CTAs per SM (its occupancy) run in one wave, keeping >= 4
 ///   k-steps (512 k) per split.
-pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize) -> (i32, i32) {
+pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize, scale_only: bool) -> (i32, i32) {
     let sm = sm_count.max(1);
+    if scale_only && (m <= 2 || (m <= 4 && n <= GEMV_MMA_MAX_N_AT_M4)) {
+        return (GEMV_CFG_CUDA_CORE_MMA, 1);
+    }
     if m <= 2 {
-        let ctas = n.div_ceil(GEMV_CC_ROWS_PER_CTA);
-        let split = if ctas >= sm { 1 } else { (2 * sm / ctas).clamp(1, (k / 1024).max(1)) };
-        return (GEMV_CFG_CUDA_CORE, split as i32);
+        return (GEMV_CFG_CUDA_CORE, cuda_core_split(n, k, sm));
     }
     let mt = if m <= 8 { 8 } else { 16 };
     let ctas = n.div_ceil(GEMV_TC_ROWS_PER_CTA) * m.div_ceil(mt);
@@ -160,6 +172,14 @@ pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize) -> (i32, i32) 
     let max_by_k = (k.div_ceil(128) / 4).max(1);
     let split = (3 * sm / ctas).clamp(1, (GEMV_MAX_CLUSTER as usize).min(max_by_k));
     (GEMV_CFG_TC_CLUSTER, split as i32)
+}
+
+/// The CUDA-core kernel's split: 1 when N/16 CTAs fill the SMs, else about two CTAs per SM,
+/// keeping >= 1024 k per split.
+fn cuda_core_split(n: usize, k: usize, sm: usize) -> i32 {
+    let ctas = n.div_ceil(GEMV_CC_ROWS_PER_CTA);
+    let split = if ctas >= sm { 1 } else { (2 * sm / ctas).clamp(1, (k / 1024).max(1)) };
+    split as i32
 }
 
 /// `W4A16_GEMV_CONFIG=<config>[:<split>]` replaces the GEMV heuristic's choice (M <= GEMV_MAX_M),
@@ -290,11 +310,14 @@ impl Choice {
             let (config, split_k) = Self::tensor_core_rule(w, m);
             return Choice { path: Path::TensorCore, config, split_k, reason: Reason::Heuristic };
         }
-        let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count);
+        let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros);
         if let Some((cfg, split)) = gemv_config_override() {
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
-            let cuda_core_grid = cfg == GEMV_CFG_CUDA_CORE || cfg == GEMV_CFG_CUDA_CORE_MMA;
-            let auto = if cuda_core_grid { gemv_config(1, w.n, w.k, sm_count).1 } else { split_k };
+            let auto = match cfg {
+                GEMV_CFG_CUDA_CORE => cuda_core_split(w.n, w.k, sm_count.max(1)),
+                GEMV_CFG_CUDA_CORE_MMA => 1,
+                _ => split_k,
+            };
             config = cfg;
             split_k = if split > 0 { split } else { auto };
             if cfg == GEMV_CFG_TC_CLUSTER {
@@ -578,19 +601,27 @@ mod tests {
         for &(n, k) in &[(64, 64), (4096, 4096), (6144, 4096), (8192, 8192), (28672, 4096), (4096, 14336), (1024, 57344)] {
             for m in 1..=GEMV_MAX_M {
                 for sm in [1, 78, 132, 1000] {
-                    let (cfg, split) = gemv_config(m, n, k, sm);
-                    assert!(GEMV_CONFIGS.contains(&cfg));
-                    assert!(split >= 1);
-                    if cfg == GEMV_CFG_TC_CLUSTER {
-                        assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
+                    for scale_only in [false, true] {
+                        let (cfg, split) = gemv_config(m, n, k, sm, scale_only);
+                        assert!(GEMV_CONFIGS.contains(&cfg));
+                        assert!(split >= 1);
+                        if cfg == GEMV_CFG_TC_CLUSTER {
+                            assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
+                        }
+                        // Config 4 is scale-only.
+                        assert!(scale_only || cfg != GEMV_CFG_CUDA_CORE_MMA);
                     }
                 }
             }
         }
-        assert_eq!(gemv_config(1, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(2, 8192, 8192, 132).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(4, 28672, 8192, 132), (GEMV_CFG_TC_CLUSTER, 1));
-        assert_eq!(gemv_config(16, 4096, 4096, 132), (GEMV_CFG_TC_CLUSTER, 8));
+        assert_eq!(gemv_config(1, 8192, 8192, 132, false).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(2, 8192, 8192, 132, false).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(1, 1024, 4096, 132, false), (GEMV_CFG_CUDA_CORE, 4));
+        assert_eq!(gemv_config(1, 28672, 8192, 132, true), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(4, 8192, 8192, 132, true), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(4, 28672, 8192, 132, true), (GEMV_CFG_TC_CLUSTER, 1));
+        assert_eq!(gemv_config(5, 4096, 4096, 132, true).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(16, 4096, 4096, 132, true), (GEMV_CFG_TC_CLUSTER, 8));
     }
 
     #[test]
