@@ -16,8 +16,8 @@ inc=(-I"$root/kernels" -isystem "$cutlass/include" -isystem "$cutlass/tools/util
 # lacks: CURAND_INCLUDE names a folder holding it (e.g. the include/ of an nvidia-curand wheel).
 if [ -n "${CURAND_INCLUDE:-}" ]; then inc+=(-isystem "$CURAND_INCLUDE"); fi
 "${nv[@]}" -o "$out/access_pattern" "$root/bench/experiments/access_pattern.cu"
-"${nv[@]}" -o "$out/stream_floor" "$root/bench/experiments/stream_floor.cu"
-"${nv[@]}" -o "$out/memset_node_cost" "$root/bench/experiments/memset_node_cost.cu"
+"${nv[@]}" -I"$root/kernels" -o "$out/stream_floor" "$root/bench/experiments/stream_floor.cu"
+"${nv[@]}" -I"$root/kernels" -o "$out/memset_node_cost" "$root/bench/experiments/memset_node_cost.cu"
 # sm90_reorder: one object per configuration (the CUTLASS instantiations are heavy), two at once.
 src=$root/bench/experiments/sm90_reorder.cu
 pids=()

@@ -20,7 +20,7 @@
 
 #include <cuda_runtime.h>
 
-#include "check.cuh"
+#include "graph_timing.cuh"
 
 __global__ void __launch_bounds__(512) stream_work(const uint4* __restrict__ w, size_t n16,
                                                    unsigned* __restrict__ sink) {
@@ -45,22 +45,6 @@ __global__ void zero_flags(unsigned* flags, int n) {
   asm volatile("griddepcontrol.wait;" ::: "memory");
   for (int i = threadIdx.x; i < n; i += blockDim.x) flags[i] = 0;
   asm volatile("griddepcontrol.launch_dependents;");
-}
-
-// Launches k<<<grid, block, 0, s>>>(args...), with the PDL attribute when `pdl`.
-template <typename... Args, typename... Actual>
-static cudaError_t launch(void (*k)(Args...), int grid, int block, bool pdl, cudaStream_t s,
-                          Actual... args) {
-  cudaLaunchConfig_t c{};
-  c.gridDim = grid;
-  c.blockDim = block;
-  c.stream = s;
-  cudaLaunchAttribute at{};
-  at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  at.val.programmaticStreamSerializationAllowed = 1;
-  c.attrs = &at;
-  c.numAttrs = pdl ? 1 : 0;
-  return cudaLaunchKernelEx(&c, k, args...);
 }
 
 int main() {
@@ -90,38 +74,13 @@ int main() {
     for (int variant = 0; variant < 6; ++variant) {
       const char* name[] = {"pdl", "memset", "zero-pdl", "nopdl", "memset-nopdl", "zero-nopdl"};
       const bool pdl = variant < 3;
-      cudaGraph_t g;
-      CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-      for (int i = 0; i < kCalls; ++i) {
+      const double us = time_graph(s, kCalls, kReplays, [&](int i) {
         if (variant == 1 || variant == 4) CK(cudaMemsetAsync(flags, 0, 2048, s));
-        if (variant == 2 || variant == 5) CK(launch(zero_flags, 1, 256, pdl, s, flags, 512));
-        CK(launch(stream_work, sms, 512, pdl, s, w[i % copies], bytes / 16, sink));
-      }
-      CK(cudaStreamEndCapture(s, &g));
-      cudaGraphExec_t ge;
-      CK(cudaGraphInstantiate(&ge, g, 0));
-      cudaEvent_t e0, e1;
-      CK(cudaEventCreate(&e0));
-      CK(cudaEventCreate(&e1));
-      std::vector<float> t;
-      for (int r = 0; r < kReplays + 3; ++r) {
-        CK(cudaEventRecord(e0, s));
-        CK(cudaGraphLaunch(ge, s));
-        CK(cudaEventRecord(e1, s));
-        CK(cudaEventSynchronize(e1));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        if (r >= 3) t.push_back(ms * 1e3f / kCalls);
-      }
-      CK(cudaGetLastError());
-      std::sort(t.begin(), t.end());
-      const double us = t[t.size() / 2];
+        if (variant == 2 || variant == 5) CK(launch_pdl(zero_flags, 1, 256, pdl, s, flags, 512));
+        return launch_pdl(stream_work, sms, 512, pdl, s, w[i % copies], bytes / 16, sink);
+      });
       if (variant == 0) floor_us = us;
       std::printf("| %zu | %s | %.2f | %+.2f us |\n", mb, name[variant], us, us - floor_us);
-      CK(cudaGraphExecDestroy(ge));
-      CK(cudaGraphDestroy(g));
-      CK(cudaEventDestroy(e0));
-      CK(cudaEventDestroy(e1));
     }
     for (auto b : w) CK(cudaFree(b));
   }

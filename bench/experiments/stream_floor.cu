@@ -24,23 +24,18 @@
 
 #include <cuda_runtime.h>
 
-#include "check.cuh"
+#include "common/int4.cuh"
+#include "graph_timing.cuh"
 
-__device__ __forceinline__ uint4 ld_na(const uint4* p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
-
-// kWaitFirst: griddepcontrol.wait before any load; else after the first batch is issued.
 __device__ __forceinline__ uint32_t lop3_and_or(uint32_t a, uint32_t b, uint32_t c) {
   uint32_t d;  // (a & b) ^ c, one LOP3 (the GEMV's nibble -> fp32 step)
   asm volatile("lop3.b32 %0, %1, %2, %3, 0x6A;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
   return d;
 }
 
+// The weight loads are the GEMV's own (w4a16::ldg_stream_128_ordered: 16 B, L1 no-allocate,
+// kept ahead of the PDL wait). kWaitFirst: griddepcontrol.wait before any load; else after the
+// first batch is issued.
 template <int U, bool kWaitFirst>
 __global__ void stream_kernel(const uint4* __restrict__ w, size_t n16, unsigned* __restrict__ sink) {
   if (kWaitFirst) asm volatile("griddepcontrol.wait;" ::: "memory");
@@ -51,7 +46,7 @@ __global__ void stream_kernel(const uint4* __restrict__ w, size_t n16, unsigned*
   for (; i + (U - 1) * stride < n16; i += U * stride) {
     uint4 v[U];
 #pragma unroll
-    for (int u = 0; u < U; ++u) v[u] = ld_na(w + i + u * stride);
+    for (int u = 0; u < U; ++u) v[u] = w4a16::ldg_stream_128_ordered(w + i + u * stride);
     if (!waited) {
       asm volatile("griddepcontrol.wait;" ::: "memory");
       waited = true;
@@ -60,7 +55,7 @@ __global__ void stream_kernel(const uint4* __restrict__ w, size_t n16, unsigned*
     for (int u = 0; u < U; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
   }
   for (; i < n16; i += stride) {
-    const uint4 v = ld_na(w + i);
+    const uint4 v = w4a16::ldg_stream_128_ordered(w + i);
     acc ^= v.x ^ v.y ^ v.z ^ v.w;
   }
   if (!waited) asm volatile("griddepcontrol.wait;" ::: "memory");
@@ -80,7 +75,7 @@ __global__ void gemv_like_kernel(const uint4* __restrict__ w, size_t n16, unsign
   const bool first = i + (U - 1) * stride < n16;
   if (first) {
 #pragma unroll
-    for (int u = 0; u < U; ++u) v[u] = ld_na(w + i + u * stride);
+    for (int u = 0; u < U; ++u) v[u] = w4a16::ldg_stream_128_ordered(w + i + u * stride);
   }
   asm volatile("griddepcontrol.wait;" ::: "memory");
   asm volatile("griddepcontrol.launch_dependents;");
@@ -92,12 +87,12 @@ __global__ void gemv_like_kernel(const uint4* __restrict__ w, size_t n16, unsign
   }
   for (; i + (U - 1) * stride < n16; i += U * stride) {
 #pragma unroll
-    for (int u = 0; u < U; ++u) v[u] = ld_na(w + i + u * stride);
+    for (int u = 0; u < U; ++u) v[u] = w4a16::ldg_stream_128_ordered(w + i + u * stride);
 #pragma unroll
     for (int u = 0; u < U; ++u) acc ^= (v[u].x ^ v[u].y ^ v[u].z ^ v[u].w) * (x.y | 1u);
   }
   for (; i < n16; i += stride) {
-    const uint4 t = ld_na(w + i);
+    const uint4 t = w4a16::ldg_stream_128_ordered(w + i);
     acc ^= t.x ^ t.y ^ t.z ^ t.w;
   }
   if (kMode == 2) {
@@ -129,7 +124,7 @@ __global__ void compute_stream_kernel(const uint4* __restrict__ w, size_t n16,
   const bool first = i + (U - 1) * stride < n16;
   if (first) {
 #pragma unroll
-    for (int u = 0; u < U; ++u) v[u] = ld_na(w + i + u * stride);
+    for (int u = 0; u < U; ++u) v[u] = w4a16::ldg_stream_128_ordered(w + i + u * stride);
   }
   asm volatile("griddepcontrol.wait;" ::: "memory");
   asm volatile("griddepcontrol.launch_dependents;");
@@ -148,7 +143,7 @@ __global__ void compute_stream_kernel(const uint4* __restrict__ w, size_t n16,
     if (!have) {
       if (!(i + (U - 1) * stride < n16)) break;
 #pragma unroll
-      for (int u = 0; u < U; ++u) v[u] = ld_na(w + i + u * stride);
+      for (int u = 0; u < U; ++u) v[u] = w4a16::ldg_stream_128_ordered(w + i + u * stride);
     }
     have = false;
 #pragma unroll
@@ -158,7 +153,7 @@ __global__ void compute_stream_kernel(const uint4* __restrict__ w, size_t n16,
     i += U * stride;
   }
   for (; i < n16; i += stride) {
-    const uint4 t = ld_na(w + i);
+    const uint4 t = w4a16::ldg_stream_128_ordered(w + i);
     eat(t.x); eat(t.y); eat(t.z); eat(t.w);
   }
   const float r = (a[0] + a[1]) + (a[2] + a[3]);
@@ -168,71 +163,9 @@ __global__ void compute_stream_kernel(const uint4* __restrict__ w, size_t n16,
   }
 }
 
-using Kernel = void (*)(const uint4*, size_t, unsigned*);
-using GemvLike = void (*)(const uint4*, size_t, unsigned*, uint4*);
-
-static cudaError_t launch(Kernel k, int grid, int block, bool pdl, cudaStream_t s, const uint4* w,
-                          size_t n16, unsigned* sink) {
-  cudaLaunchConfig_t c{};
-  c.gridDim = grid;
-  c.blockDim = block;
-  c.stream = s;
-  cudaLaunchAttribute at{};
-  at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  at.val.programmaticStreamSerializationAllowed = 1;
-  c.attrs = &at;
-  c.numAttrs = pdl ? 1 : 0;
-  return cudaLaunchKernelEx(&c, k, w, n16, sink);
-}
-
-static cudaError_t launch_like(GemvLike k, int grid, int block, cudaStream_t s, const uint4* w,
-                               size_t n16, unsigned* sink, uint4* act) {
-  cudaLaunchConfig_t c{};
-  c.gridDim = grid;
-  c.blockDim = block;
-  c.stream = s;
-  cudaLaunchAttribute at{};
-  at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  at.val.programmaticStreamSerializationAllowed = 1;
-  c.attrs = &at;
-  c.numAttrs = 1;
-  return cudaLaunchKernelEx(&c, k, w, n16, sink, act);
-}
-
-// Median per-call µs of `calls` back-to-back launches captured in a graph.
-template <class Enqueue>
-static double time_graph(cudaStream_t s, int calls, int replays, Enqueue enqueue) {
-  cudaGraph_t g;
-  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < calls; ++i) CK(enqueue(i));
-  CK(cudaStreamEndCapture(s, &g));
-  cudaGraphExec_t ge;
-  CK(cudaGraphInstantiate(&ge, g, 0));
-  cudaEvent_t e0, e1;
-  CK(cudaEventCreate(&e0));
-  CK(cudaEventCreate(&e1));
-  std::vector<float> ts;
-  for (int r = 0; r < replays + 3; ++r) {
-    CK(cudaEventRecord(e0, s));
-    CK(cudaGraphLaunch(ge, s));
-    CK(cudaEventRecord(e1, s));
-    CK(cudaEventSynchronize(e1));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, e0, e1));
-    if (r >= 3) ts.push_back(ms * 1e3f / calls);
-  }
-  CK(cudaGetLastError());
-  std::sort(ts.begin(), ts.end());
-  CK(cudaGraphExecDestroy(ge));
-  CK(cudaGraphDestroy(g));
-  CK(cudaEventDestroy(e0));
-  CK(cudaEventDestroy(e1));
-  return ts[ts.size() / 2];
-}
-
 struct Variant {
   const char* name;
-  Kernel k;
+  void (*k)(const uint4*, size_t, unsigned*);
   int u;
   bool wait_first;
 };
@@ -317,7 +250,7 @@ int main() {
           for (int pdl = 0; pdl < 2; ++pdl) {
             if (!pdl && !v.wait_first) continue;  // without PDL the wait position is moot
             const double us = time_graph(s, kCalls, kReplays, [&](int i) {
-              return launch(v.k, sms * bps, t, pdl, s, w[i % copies], bytes / 16, sink);
+              return launch_pdl(v.k, sms * bps, t, pdl != 0, s, w[i % copies], bytes / 16, sink);
             });
             char line[256];
             std::snprintf(line, sizeof line, "| %s | %.1f | %.2f | %s | %d | %d | %d | %.2f | %.0f%% |",
@@ -333,6 +266,7 @@ int main() {
     }
     std::printf("%s\n", best_line);
     // The GEMV-like additions on shapes near the best stream's (u4/u8, 1-2 CTAs, 512/1024 thr).
+    using GemvLike = void (*)(const uint4*, size_t, unsigned*, uint4*);
     struct Like { const char* name; GemvLike k; int mode; };
     const Like likes[] = {{"u4-act", gemv_like_kernel<4, 1>, 1}, {"u4-act+tail", gemv_like_kernel<4, 2>, 2},
                           {"u8-act", gemv_like_kernel<8, 1>, 1}, {"u8-act+tail", gemv_like_kernel<8, 2>, 2}};
@@ -348,7 +282,7 @@ int main() {
             continue;
           }
           const double us = time_graph(s, kCalls, kReplays, [&](int i) {
-            return launch_like(l.k, sms * bps, t, s, w[i % copies], bytes / 16, sink, act);
+            return launch_pdl(l.k, sms * bps, t, true, s, w[i % copies], bytes / 16, sink, act);
           });
           if (us < lbest) { lbest = us; lb = bps; lt = t; }
         }
@@ -374,7 +308,7 @@ int main() {
             continue;
           }
           mbest = std::min(mbest, time_graph(s, kCalls, kReplays, [&](int i) {
-            return launch_like(mth.k, sms * bps, t, s, w[i % copies], bytes / 16, sink, act);
+            return launch_pdl(mth.k, sms * bps, t, true, s, w[i % copies], bytes / 16, sink, act);
           }));
         }
       }

@@ -596,16 +596,12 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStrea
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    cudaError_t err;
+    auto* kernel = gemv_kernel<T, MT, kZeros, kBias>;
     if constexpr (!kZeros) {
-      err = use_tc ? launch_kernel(gemv_kernel<T, MT, kZeros, kBias, true>, grid, dim3(threads),
-                                   0, stream, pdl, dim3(1, 1, 1), q)
-                   : launch_kernel(gemv_kernel<T, MT, kZeros, kBias>, grid, dim3(threads), 0,
-                                   stream, pdl, dim3(1, 1, 1), q);
-    } else {
-      err = launch_kernel(gemv_kernel<T, MT, kZeros, kBias>, grid, dim3(threads), 0, stream, pdl,
-                          dim3(1, 1, 1), q);
+      if (use_tc) kernel = gemv_kernel<T, MT, kZeros, kBias, true>;
     }
+    const cudaError_t err =
+        launch_kernel(kernel, grid, dim3(threads), 0, stream, pdl, dim3(1, 1, 1), q);
     if (err != cudaSuccess) return err;
   }
   return cudaSuccess;

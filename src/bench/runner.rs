@@ -520,30 +520,28 @@ fn measure_point(
     let baseline = cb.filter(|_| cublas_ok);
     let rounds = opts.ab_rounds.max(1);
     let (mut ours_rounds, mut cub_rounds) = (Vec::new(), Vec::new());
+    // One side's timing: the summary of its calls (a single round) or its median (one of several).
+    let keep = |samples: &[f64], whole: &mut Option<stats::Summary>, medians: &mut Vec<f64>| {
+        if rounds == 1 {
+            *whole = stats::summarize(samples);
+        } else if let Some(x) = stats::summarize(samples) {
+            medians.push(x.median);
+        }
+    };
     for round in 0..rounds {
         let cub_first = round % 2 == 1;
         for side in [cub_first, !cub_first] {
             if side {
                 let Some(cb) = baseline else { continue };
                 match time(timer, opts, s.dense.len(), &mut |i| cublas_call(cb, s, i, m)) {
-                    Ok(t) => {
-                        if rounds == 1 {
-                            row.cublas = stats::summarize(&t.samples_us);
-                        } else if let Some(x) = stats::summarize(&t.samples_us) {
-                            cub_rounds.push(x.median);
-                        }
-                    }
+                    Ok(t) => keep(&t.samples_us, &mut row.cublas, &mut cub_rounds),
                     Err(e) => add_note(&mut row, format!("cuBLAS timing failed: {e}")),
                 }
             } else if row.ok() {
                 match time(timer, opts, s.copies.len(), &mut |i| ours_call(h, s, stream, i, m)) {
                     Ok(t) => {
                         row.host_bound |= t.host_bound;
-                        if rounds == 1 {
-                            row.ours = stats::summarize(&t.samples_us);
-                        } else if let Some(x) = stats::summarize(&t.samples_us) {
-                            ours_rounds.push(x.median);
-                        }
+                        keep(&t.samples_us, &mut row.ours, &mut ours_rounds);
                     }
                     Err(e) => {
                         row.status = Status::Error(e);
