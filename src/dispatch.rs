@@ -117,10 +117,12 @@ pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
 /// GEMV_CFG_CUDA_CORE's grid (32 rows per CTA, the warps split K, no second kernel without
 /// split-K) with the multiply on mma.sync: ~18 instructions per packed weight word instead of ~31,
 /// the same at every M <= 8 (H100: 8192² M = 1-4 88-89% of the memory floor, 4096×14336 M = 2-4
-/// 83% instead of 67%; bench/NOTES.md, session 7). Scale-only weights: for a problem with zeros
-/// it is not a supported choice (the tuner does not time it, tables may not name it, and a
-/// problem with zeros does not borrow it from a scale-only one); forced there, it runs the
-/// CUDA-core kernel's math.
+/// 83% instead of 67%; bench/NOTES.md, session 7). M > 8 runs 16 token rows per CTA (two mma
+/// token tiles per weight word): 1.04-1.07x the tensor-core GEMV at M = 9-16 on 4096² and 8192²
+/// with group 128, slower elsewhere (session 8), so only tables pick it there. Scale-only
+/// weights: for a problem with zeros it is not a supported choice (the tuner does not time it,
+/// tables may not name it, and a problem with zeros does not borrow it from a scale-only one);
+/// forced there, it runs the CUDA-core kernel's math.
 pub const GEMV_CFG_CUDA_CORE_MMA: i32 = 4;
 /// Every GEMV configuration (tests run each).
 pub const GEMV_CONFIGS: [i32; 5] = [

@@ -291,7 +291,7 @@ fn gpu_gemv_configs_small_shapes() {
     let mut tally = Tally::default();
     let configs: [(i32, i32); 13] =
         [(0, 1), (0, 3), (1, 1), (1, 3), (2, 1), (2, 2), (2, 5), (2, 8), (1, 40), (3, 1), (3, 4), (4, 1), (4, 3)];
-    let m_values = [1, 2, 3, 8, 9, 16, 17, 33];
+    let m_values = [1, 2, 3, 8, 9, 12, 16, 17, 33];
     for (n, kk) in [(64, 64), (128, 192), (192, 256), (256, 512), (320, 1088)] {
         for dtype in DTYPES {
             for group in group_sizes(kk) {

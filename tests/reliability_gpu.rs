@@ -968,11 +968,14 @@ fn sanitize_matrix_small() {
                     run(gemv_split(split), m, bias);
                 }
             }
-            // The CUDA-core grid with the mma multiply (config 4) at every MT.
-            for m in [1usize, 2, 3, 4, 5, 6, 7, 8, 11] {
+            // The CUDA-core grid with the mma multiply (config 4) at every MT (M > 8: MT = 16,
+            // one and two token blocks).
+            for m in [1usize, 2, 3, 4, 5, 6, 7, 8, 11, 16, 17] {
                 run(Choice { path: Path::Gemv, config: 4, split_k: 1, reason: Reason::Forced }, m, bias);
             }
-            run(Choice { path: Path::Gemv, config: 4, split_k: 3, reason: Reason::Forced }, 5, bias);
+            for m in [5usize, 13] {
+                run(Choice { path: Path::Gemv, config: 4, split_k: 3, reason: Reason::Forced }, m, bias);
+            }
             // The tensor-core GEMV: 8- and 16-token kernels (the 16-token one at 3 and 4 CTAs
             // per SM: configs 1 and 3), workspace and cluster split-K.
             for (config, split_k) in [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3)] {

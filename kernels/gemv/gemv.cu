@@ -62,6 +62,7 @@ constexpr int kTileK = 64;                 // layout v2 tile depth
 constexpr int kTileBytes = 512;
 constexpr int kStepTiles = 2;              // tiles of each block per warp step (4 x 16 B per lane)
 constexpr int kMaxMT = 8;                  // token rows per CTA
+constexpr int kMaxTcMT = 16;               // the mma variant's: two n8 token tiles (M = 9..16)
 constexpr int kPartialMaxMT = 4;           // largest MT that scales per group piece
 // Warps per CTA and CTAs per SM for __launch_bounds__ (explicit register budgets: 128 registers
 // for MT == 1, 168 above, as layout v1's kernel; ptxas' own heuristic spilled in the k loop).
@@ -124,8 +125,9 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 
 // Template parameters:
 //   T      : activation / scale / zero / bias / output type (half or __nv_bfloat16).
-//   MT     : token rows per CTA (1..kMaxMT). Rows past M (last CTA when M > MT) are computed on a
-//            clamped copy of row M-1 and not stored.
+//   MT     : token rows per CTA (1..kMaxMT; the mma variant also kMaxTcMT = 16, two token tiles
+//            per weight word). Rows past M (last CTA when M > MT) are computed on a clamped copy
+//            of row M-1 and not stored.
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
 //   kTc    : config 4 (scale-only weights): the multiply on mma.m16n8k16 instead of CUDA-core
@@ -141,6 +143,7 @@ template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
     gemv_kernel(const Params p) {
   static_assert(!(kTc && kZeros), "the mma variant covers scale-only weights");
+  static_assert(MT <= kMaxMT || (kTc && MT == kMaxTcMT), "token rows per CTA");
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   constexpr int kMaxW = max_warps_for(MT, kTc);
@@ -153,8 +156,13 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // Per-warp activation ring: [slot][tile of the step][token][32 words]; word 8c + t of a
   // (tile, token) is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words 8c..8c+7:
   // t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j (layout.cuh).
+  // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of): at MT = 16
+  // the ring alone fills the 48 KB of static shared memory.
   __shared__ __align__(16) uint32_t s_act[kMaxW][2][kStepTiles][MT][32];
-  __shared__ float s_red[kMaxW][MT][kRowsPerCta];
+  static_assert(sizeof(s_act[0]) >= sizeof(float) * MT * kRowsPerCta, "warp's sums fit its ring");
+  auto s_red_of = [&](int w, int m) -> float* {
+    return reinterpret_cast<float*>(&s_act[w][0][0][0][0]) + m * kRowsPerCta;
+  };
 
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
@@ -209,12 +217,20 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   auto copy_a = [&](int s, int slot) {
     const int t = step_tile(s, 0);
     const bool ok1 = t + 1 < n_tiles;
+    // Rows past M copy row M - 1. The mma variant with more than 4 rows walks one pointer over
+    // the rows (at MT = 16 per-row addresses spilled; at MT = 8 walking measured 1.02-1.04x on
+    // H100); elsewhere each row is indexed (walking spilled in the FMA kernels at MT = 6, 7 and
+    // measured up to 4% slower in the mma variant at MT <= 4).
+    constexpr bool kWalk = kTc && MT > kPartialMaxMT;
+    const T* walk = a_src + static_cast<int64_t>(t) * kTileK;
 #pragma unroll
     for (int m = 0; m < MT; ++m) {
-      const T* src = a_src + min(m, m_valid - 1) * p.lda + static_cast<int64_t>(t) * kTileK;
+      const T* src =
+          kWalk ? walk : a_src + min(m, m_valid - 1) * p.lda + static_cast<int64_t>(t) * kTileK;
       cp_async_4(copy_dst + 4 * 32 * (m + MT * (0 + kStepTiles * slot)), src, 4u);
       cp_async_4(copy_dst + 4 * 32 * (m + MT * (1 + kStepTiles * slot)), ok1 ? src + kTileK : src,
                  ok1 ? 4u : 0u);
+      if (kWalk && m + 1 < m_valid) walk += p.lda;
     }
     cp_async_commit();
   };
@@ -382,38 +398,45 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     if (kPartial) flush();
   };
 
-  // kTc: per block b the mma D fragment: c0, c1 = (row g, tokens 2c, 2c + 1), c2, c3 = row g + 8.
-  float acc_tc[kBlocks][4];
+  // kTc: per token tile nt and block b the mma D fragment: c0, c1 = (row g, tokens 8nt + 2c,
+  // +1), c2, c3 = row g + 8.
+  constexpr int kNt = (MT + 7) / 8;
+  float acc_tc[kNt][kBlocks][4];
 #pragma unroll
-  for (int b = 0; b < kBlocks; ++b)
+  for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-    for (int i = 0; i < 4; ++i) acc_tc[b][i] = 0.f;
+    for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc_tc[nt][b][i] = 0.f;
+  // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
+  constexpr bool kX16 = std::is_same<T, half>::value;
   auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
     constexpr int kPieceQ = decltype(piece_q)::value;
-    // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
-    constexpr bool kX16 = std::is_same<T, half>::value;
     const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
     float s4[kLaneRows], z4[kLaneRows];
-    float tmp[kBlocks][4];
+    float tmp[kNt][kBlocks][4];
     auto reset = [&]() {
 #pragma unroll
-      for (int b = 0; b < kBlocks; ++b)
+      for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-        for (int i = 0; i < 4; ++i) tmp[b][i] = 0.f;
+        for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) tmp[nt][b][i] = 0.f;
     };
     auto flush = [&]() {
 #pragma unroll
-      for (int b = 0; b < kBlocks; ++b)
+      for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const int r = 2 * b + (i >> 1);
-          const float sc = kX16 && (i >> 1) ? s4[r] * 0.0625f : s4[r];
-          acc_tc[b][i] = fmaf(sc, tmp[b][i], acc_tc[b][i]);
-        }
+        for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int r = 2 * b + (i >> 1);
+            const float sc = kX16 && (i >> 1) ? s4[r] * 0.0625f : s4[r];
+            acc_tc[nt][b][i] = fmaf(sc, tmp[nt][b][i], acc_tc[nt][b][i]);
+          }
     };
     load_sz(k_step, s4, z4);
     reset();
-    const int mb = min(g, MT - 1);  // columns n >= MT: any valid row, their results are dropped
 #pragma unroll
     for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
       const int u = q >> 1, h = q & 1;
@@ -422,14 +445,34 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         reset();
         load_sz(k_step + 32 * q, s4, z4);
       }
+      // B fragments of token g (+ 8 nt): words 8c + 4h .. +3, one LDS.128 per half tile; two
+      // token tiles load per sub-block (LDS.64) to bound registers. Columns n >= MT read any
+      // valid row; their results are dropped.
+      auto b_addr = [&](int nt, int word) {
+        const int mb = min(8 * nt + g, MT - 1);
+        return s_act_warp + 4 * (32 * (mb + MT * (u + kStepTiles * slot)) + 8 * c + word);
+      };
       uint4 bv;
-      asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
-                   : "=r"(bv.x), "=r"(bv.y), "=r"(bv.z), "=r"(bv.w)
-                   : "r"(s_act_warp + 4 * (32 * (mb + MT * (u + kStepTiles * slot)) + 8 * c + 4 * h)));
+      if (kNt == 1) {
+        asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
+                     : "=r"(bv.x), "=r"(bv.y), "=r"(bv.z), "=r"(bv.w)
+                     : "r"(b_addr(0, 4 * h)));
+      }
 #pragma unroll
       for (int jj = 0; jj < 2; ++jj) {
         const int j = 2 * h + jj;
-        const uint32_t bf[2] = {jj == 0 ? bv.x : bv.z, jj == 0 ? bv.y : bv.w};
+        uint32_t bf[kNt][2];
+#pragma unroll
+        for (int nt = 0; nt < kNt; ++nt) {
+          if (kNt == 1) {
+            bf[nt][0] = jj == 0 ? bv.x : bv.z;
+            bf[nt][1] = jj == 0 ? bv.y : bv.w;
+          } else {
+            asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];"
+                         : "=r"(bf[nt][0]), "=r"(bf[nt][1])
+                         : "r"(b_addr(nt, 2 * j)));
+          }
+        }
 #pragma unroll
         for (int b = 0; b < kBlocks; ++b) {
           const uint4& v = cur[u][b];
@@ -441,7 +484,8 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
             int4x8_to_pairs<T>(word, pr);
           }
           const uint32_t af[4] = {as_u32(pr[0]), as_u32(pr[1]), as_u32(pr[2]), as_u32(pr[3])};
-          mma_m16n8k16<T>(tmp[b], af, bf);
+#pragma unroll
+          for (int nt = 0; nt < kNt; ++nt) mma_m16n8k16<T>(tmp[nt][b], af, bf[nt]);
         }
       }
     }
@@ -498,15 +542,20 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     else k_loop(std::integral_constant<int, 1>{});  // group 32 (group_shift 5)
   }
 
+  // The warp's ring becomes its s_red rows: its own copies must have landed first.
+  cp_async_wait<0>();
+  __syncwarp();
   if constexpr (kTc) {
     // Each (row, token) of the warp is one lane's: no quad sum.
 #pragma unroll
-    for (int b = 0; b < kBlocks; ++b)
+    for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int m = 2 * c + (i & 1);
-        if (m < MT) s_red[warp][m][lane_row(g, 2 * b + (i >> 1))] = acc_tc[b][i];
-      }
+      for (int b = 0; b < kBlocks; ++b)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int m = 8 * nt + 2 * c + (i & 1);
+          if (m < MT) s_red_of(warp, m)[lane_row(g, 2 * b + (i >> 1))] = acc_tc[nt][b][i];
+        }
   } else {
     // Rows g, g+8 of each block are spread over the quad's 4 lanes (c): sum them, then the warps.
 #pragma unroll
@@ -520,16 +569,16 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
 #pragma unroll
       for (int m = 0; m < MT; ++m)
 #pragma unroll
-        for (int r = 0; r < kLaneRows; ++r) s_red[warp][m][lane_row(g, r)] = acc[m][r];
+        for (int r = 0; r < kLaneRows; ++r) s_red_of(warp, m)[lane_row(g, r)] = acc[m][r];
     }
   }
   __syncthreads();
   for (int i = threadIdx.x; i < MT * kRowsPerCta; i += blockDim.x) {
     const int m = i / kRowsPerCta, row = i % kRowsPerCta;
     if (m >= m_valid) continue;
-    float v = s_red[0][m][row];
+    float v = s_red_of(0, m)[row];
 #pragma unroll
-    for (int w = 1; w < kW; ++w) v += s_red[w][m][row];  // warp order: deterministic
+    for (int w = 1; w < kW; ++w) v += s_red_of(w, m)[row];  // warp order: deterministic
     const int64_t n = n_cta + row;
     if (p.partial != nullptr) {
       p.partial[(static_cast<int64_t>(split) * p.m + m_base + m) * p.n + n] = v;
@@ -596,10 +645,13 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStrea
     const dim3 grid(static_cast<unsigned>(m_blocks),
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
-    auto* kernel = gemv_kernel<T, MT, kZeros, kBias>;
+    // MT = kMaxTcMT exists only as the mma variant (launch_gemv never asks for the other).
+    void (*kernel)(const Params) = nullptr;
+    if constexpr (MT <= kMaxMT) kernel = gemv_kernel<T, MT, kZeros, kBias>;
     if constexpr (!kZeros) {
       if (use_tc) kernel = gemv_kernel<T, MT, kZeros, kBias, true>;
     }
+    if (kernel == nullptr) return cudaErrorInvalidValue;
     const cudaError_t err =
         launch_kernel(kernel, grid, dim3(threads), 0, stream, pdl, dim3(1, 1, 1), q);
     if (err != cudaSuccess) return err;
@@ -608,9 +660,13 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStrea
 }
 
 // The instantiation list: MT = M for M <= 8 (no wasted rows), MT = 8 otherwise; each also as the
-// mma variant (kTc) without zeros.
+// mma variant (kTc) without zeros, which takes M > 8 as MT = 16 (two token tiles share each
+// dequantized weight word).
 template <typename T, bool kZeros, bool kBias>
 cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
+  if constexpr (!kZeros) {
+    if (tc && p.m > kMaxMT) return launch_mt<T, kMaxTcMT, false, kBias>(p, split_k, pdl, true, stream);
+  }
   const int64_t mt = std::min<int64_t>(p.m, kMaxMT);
   switch (mt) {
     case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, tc, stream);
