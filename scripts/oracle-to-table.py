@@ -28,7 +28,8 @@ def parse_config(name):
     m = re.match(r"gemv\.v\d+\.cfg(\d+)\.splitk(\d+)$", name)
     if m:
         return "gemv", int(m[1]), int(m[2])
-    m = re.match(r"sm90\.v\d+\.cfg(\d+)\.[a-z]+\d+x\d+\.c\d+x\d+(?:\.splitk(\d+))?$", name)
+    # rows with a 128-deep K tile carry ".k128" between the tile and the cluster
+    m = re.match(r"sm90\.v\d+\.cfg(\d+)\.[a-z]+\d+x\d+(?:\.k\d+)?\.c\d+x\d+(?:\.splitk(\d+))?$", name)
     if m:
         return "tensor_core", int(m[1]), int(m[2] or 1)
     m = re.match(r"mma_sync\.v\d+\.cfg(\d+)$", name)
