@@ -218,7 +218,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     const int t = step_tile(s, 0);
     const bool ok1 = t + 1 < n_tiles;
     // Rows past M copy row M - 1. The mma variant with more than 4 rows walks one pointer over
-    // the rows (at MT = 16 per-row addresses spilled; at MT = 8 walking measured 1.02-1.04x on
+    // the rows (at MT = 16 per-row addresses spilled; at MT = 8 walking measured 1.01-1.03x on
     // H100); elsewhere each row is indexed (walking spilled in the FMA kernels at MT = 6, 7 and
     // measured up to 4% slower in the mma variant at MT <= 4).
     constexpr bool kWalk = kTc && MT > kPartialMaxMT;
