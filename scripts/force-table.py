@@ -4,27 +4,27 @@
 [MLO, MHI] set to (PATH, CONFIG, SPLIT); --all: every scale-only entry (all dtypes and groups).
 PATH is tensor_core (default) or gemv. For forced-row experiments: w4a16-bench --load-table OUT
 runs that row in those buckets (the table must be the card's own: the bench refuses another's)."""
+import argparse
 import os
-import sys
 
 from tables import load, save
 
-args = sys.argv[1:]
-base = os.path.join(os.path.dirname(__file__), "..", "tables", "h100.json")
-if "--base" in args:
-    i = args.index("--base")
-    base = args[i + 1]
-    del args[i : i + 2]
-every = "--all" in args
-args = [a for a in args if a != "--all"]
-out, cfg, split, lo, hi = args[0], int(args[1]), int(args[2]), int(args[3]), int(args[4])
-path = args[5] if len(args) > 5 else "tensor_core"
-table = load(base)
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("out")
+ap.add_argument("config", type=int)
+ap.add_argument("split", type=int)
+ap.add_argument("mlo", type=int)
+ap.add_argument("mhi", type=int)
+ap.add_argument("path", nargs="?", default="tensor_core")
+ap.add_argument("--base", default=os.path.join(os.path.dirname(__file__), "..", "tables", "h100.json"))
+ap.add_argument("--all", action="store_true", help="every scale-only entry, not only fp16 g128")
+args = ap.parse_args()
+table = load(args.base)
 n = 0
 for e in table["entries"]:
-    chosen = every or (e["dtype"] == "fp16" and e["group"] == 128)
-    if chosen and not e["zeros"] and e["m_min"] >= lo and e["m_max"] <= hi:
-        e.update(path=path, config=cfg, split_k=split)
+    chosen = args.all or (e["dtype"] == "fp16" and e["group"] == 128)
+    if chosen and not e["zeros"] and args.mlo <= e["m_min"] and e["m_max"] <= args.mhi:
+        e.update(path=args.path, config=args.config, split_k=args.split)
         n += 1
-save(table, out)
-print(out, n, "entries")
+save(table, args.out)
+print(args.out, n, "entries")
