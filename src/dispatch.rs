@@ -124,14 +124,25 @@ pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
 /// tables may not name it, and a problem with zeros does not borrow it from a scale-only one);
 /// forced there, it runs the CUDA-core kernel's math.
 pub const GEMV_CFG_CUDA_CORE_MMA: i32 = 4;
+/// GEMV_CFG_CUDA_CORE_MMA with 3-warp CTAs (4 per SM) whatever the grid: each warp streams twice
+/// the steps of a 6-warp CTA, and 4 CTAs per SM overlap one's start and end with the others'
+/// streams. Faster on grids of many short CTAs (H100: 28672x4096 M = 1-4 1.05-1.10x over the
+/// tensor-core GEMV; bench/NOTES.md, session 9), slower on one-wave grids, so only tables pick
+/// it. Scale-only, as GEMV_CFG_CUDA_CORE_MMA.
+pub const GEMV_CFG_CUDA_CORE_MMA_NARROW: i32 = 5;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 5] = [
+pub const GEMV_CONFIGS: [i32; 6] = [
     GEMV_CFG_CUDA_CORE,
     GEMV_CFG_TC_WORKSPACE,
     GEMV_CFG_TC_CLUSTER,
     GEMV_CFG_TC_WORKSPACE_OCC4,
     GEMV_CFG_CUDA_CORE_MMA,
+    GEMV_CFG_CUDA_CORE_MMA_NARROW,
 ];
+/// Whether a GEMV configuration runs only scale-only weights (the mma-multiply CUDA-core grid).
+pub fn gemv_config_is_scale_only(config: i32) -> bool {
+    config == GEMV_CFG_CUDA_CORE_MMA || config == GEMV_CFG_CUDA_CORE_MMA_NARROW
+}
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
 pub const GEMV_MAX_CLUSTER: i32 = 8;
 /// Output channels per CTA of the tensor-core GEMV and of the CUDA-core GEMV.
@@ -317,7 +328,7 @@ impl Choice {
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
             let auto = match cfg {
                 GEMV_CFG_CUDA_CORE => cuda_core_split(w.n, w.k, sm_count.max(1)),
-                GEMV_CFG_CUDA_CORE_MMA => 1,
+                c if gemv_config_is_scale_only(c) => 1,
                 _ => split_k,
             };
             config = cfg;
@@ -379,7 +390,9 @@ impl Choice {
         match self.path {
             Path::Gemv => match self.config {
                 GEMV_CFG_TC_CLUSTER => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
-                GEMV_CFG_CUDA_CORE_MMA => !w.has_zeros && (1..=MAX_SPLIT_K).contains(&self.split_k),
+                c if gemv_config_is_scale_only(c) => {
+                    !w.has_zeros && (1..=MAX_SPLIT_K).contains(&self.split_k)
+                }
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
             Path::TensorCore if self.config >= SM90_FIRST_CONFIG => {
@@ -432,7 +445,13 @@ impl Choice {
         const TC16_PDL_MAX_WEIGHT_BYTES: usize = 16 << 20;
         match self.path {
             Path::TensorCore => self.is_sm90(),
-            Path::Gemv if self.config == GEMV_CFG_CUDA_CORE || self.config == GEMV_CFG_CUDA_CORE_MMA || m <= 8 => true,
+            Path::Gemv
+                if self.config == GEMV_CFG_CUDA_CORE
+                    || gemv_config_is_scale_only(self.config)
+                    || m <= 8 =>
+            {
+                true
+            }
             Path::Gemv => w.weight_bytes() <= TC16_PDL_MAX_WEIGHT_BYTES,
         }
     }
@@ -500,6 +519,9 @@ impl Choice {
                     match self.config {
                         GEMV_CFG_CUDA_CORE => "CUDA-core GEMV",
                         GEMV_CFG_CUDA_CORE_MMA => "CUDA-core-grid GEMV with the multiply on mma.sync",
+                        GEMV_CFG_CUDA_CORE_MMA_NARROW => {
+                            "CUDA-core-grid GEMV with the multiply on mma.sync, 3-warp CTAs"
+                        }
                         _ => "tensor-core GEMV (mma.sync, weights as A)",
                     },
                     if self.split_k > 1 { format!(", K split {} ways to fill the SMs", self.split_k) } else { String::new() }
@@ -627,17 +649,21 @@ mod tests {
     }
 
     #[test]
-    fn gemv_config_4_is_scale_only() {
-        // With zeros it would run config 0's math at the split tuned for config 4 (much slower at
-        // M > 2), so a problem with zeros neither tunes, loads nor borrows it.
-        let mma = Choice { path: Path::Gemv, config: GEMV_CFG_CUDA_CORE_MMA, split_k: 1, reason: Reason::Tuned };
+    fn gemv_configs_4_and_5_are_scale_only() {
+        // With zeros they would run config 0's math at the split tuned for them (much slower at
+        // M > 2), so a problem with zeros neither tunes, loads nor borrows them.
         let scale_only = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap();
         let zeros = WeightDesc::new(Dtype::F16, 8192, 8192, 128, true).unwrap();
-        assert_eq!(mma.supported_for(&scale_only), Some(mma));
-        assert_eq!(mma.supported_for(&zeros), None);
-        let has_mma = |w: &WeightDesc| candidates(w, 4).iter().any(|c| c.path == Path::Gemv && c.config == GEMV_CFG_CUDA_CORE_MMA);
-        assert!(has_mma(&scale_only));
-        assert!(!has_mma(&zeros));
+        for config in [GEMV_CFG_CUDA_CORE_MMA, GEMV_CFG_CUDA_CORE_MMA_NARROW] {
+            assert!(gemv_config_is_scale_only(config));
+            let mma = Choice { path: Path::Gemv, config, split_k: 1, reason: Reason::Tuned };
+            assert_eq!(mma.supported_for(&scale_only), Some(mma));
+            assert_eq!(mma.supported_for(&zeros), None);
+            let has = |w: &WeightDesc| candidates(w, 4).iter().any(|c| c.path == Path::Gemv && c.config == config);
+            assert!(has(&scale_only));
+            assert!(!has(&zeros));
+        }
+        assert!(!gemv_config_is_scale_only(GEMV_CFG_CUDA_CORE));
     }
 
     #[test]

@@ -976,6 +976,10 @@ fn sanitize_matrix_small() {
             for m in [5usize, 13] {
                 run(Choice { path: Path::Gemv, config: 4, split_k: 3, reason: Reason::Forced }, m, bias);
             }
+            // Config 5: the same kernels in 3-warp CTAs.
+            for (m, split_k) in [(1usize, 1), (5, 1), (8, 1), (16, 1), (17, 1), (13, 3)] {
+                run(Choice { path: Path::Gemv, config: 5, split_k, reason: Reason::Forced }, m, bias);
+            }
             // The tensor-core GEMV: 8- and 16-token kernels (the 16-token one at 3 and 4 CTAs
             // per SM: configs 1 and 3), workspace and cluster split-K.
             for (config, split_k) in [(1, 1), (1, 3), (2, 2), (3, 1), (3, 3)] {

@@ -71,18 +71,31 @@ constexpr int kPartialMaxMT = 4;           // largest MT that scales per group p
 constexpr int warps_for(int mt, bool tc = false) { return mt == 1 && !tc ? 8 : 6; }
 // Grids of at most one CTA per SM (N <= 4096 at split 1 on 132 SMs: 128 CTAs) would leave half of
 // an SM's warp slots empty, i.e. half the bytes in flight and half the latency hiding of an
-// issue-bound loop; such launches run max_warps_for(MT) warps per CTA instead (16 at MT = 1, 12 at
-// MT = 2..4, the same register budget per thread), the warp count is a launch-time choice
-// (blockDim.x / 32). MT > 4 keeps 6 (the activation ring would pass 48 KB of static shared memory).
+// issue-bound loop; such launches run max_warps_for(MT) warps per CTA instead (16 at MT = 1, 12
+// above, the same register budget per thread), the warp count is a launch-time choice
+// (blockDim.x / 32). The FMA kernels at MT > 4 keep 6: they run only for weights with zeros, whose
+// timings the tables hold at 6 warps.
 constexpr int max_warps_for(int mt, bool tc = false) {
-  return mt == 1 && !tc ? 16 : mt <= kPartialMaxMT ? 12 : 6;
+  return mt == 1 && !tc ? 16 : mt <= kPartialMaxMT || tc ? 12 : 6;
 }
 constexpr int max_threads_for(int mt, bool tc = false) { return 32 * max_warps_for(mt, tc); }
+// Config 5: the mma variant with 3-warp CTAs, 4 per SM at its register budget (12 warps per SM as
+// 2 x 6). Each warp takes twice the steps of a 6-warp CTA, so each CTA's ramp (first loads) and
+// tail (cross-warp sums) weigh half as much, and 4 CTAs per SM overlap one's ramp with the others'
+// streams: on grids of several waves of short CTAs (28672 x 4096: 896 CTAs of 32 steps) that
+// measured 1.05-1.10x over 6 warps (H100, bench/NOTES.md session 9).
+constexpr int kNarrowWarps = 3;
 // Register budget = 65536 / (max threads x min CTAs): 128 at MT = 1 (config 0), 168 above and for
 // the mma variant.
 constexpr int gemv_min_ctas(int mt, bool tc = false) {
   return max_warps_for(mt, tc) == warps_for(mt, tc) ? 2 : 1;
 }
+// Shared memory per warp: its activation ring, [slot][tile of the step][token][32 words] (dynamic:
+// 12 warps at MT = 16 take 96 KB, past the 48 KB of static shared memory).
+template <int MT>
+constexpr int ring_words() { return 2 * kStepTiles * MT * 32; }
+template <int MT>
+constexpr size_t ring_bytes(int warps) { return sizeof(uint32_t) * ring_words<MT>() * warps; }
 
 struct Params {
   const void* a;
@@ -138,7 +151,8 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            group piece. ~18 instructions per weight word instead of ~31, and the same at every
 //            MT <= 8 (the FMA path grows with MT): bench/NOTES.md, session 7.
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
-// hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT) or max_warps_for(MT)).
+// hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT) or,
+// config 5, kNarrowWarps).
 template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
     gemv_kernel(const Params p) {
@@ -146,8 +160,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   static_assert(MT <= kMaxMT || (kTc && MT == kMaxTcMT), "token rows per CTA");
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
-  constexpr int kMaxW = max_warps_for(MT, kTc);
-  const int kW = static_cast<int>(blockDim.x >> 5);  // warps_for(MT) or kMaxW
+  const int kW = static_cast<int>(blockDim.x >> 5);  // warps per CTA: see Block above
   // Few rows: scale once per group piece on fp32 partial sums (zeros through the activation sum),
   // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
   // partials and so keeps the register file in bounds.
@@ -156,12 +169,14 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // Per-warp activation ring: [slot][tile of the step][token][32 words]; word 8c + t of a
   // (tile, token) is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words 8c..8c+7:
   // t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j (layout.cuh).
-  // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of): at MT = 16
-  // the ring alone fills the 48 KB of static shared memory.
-  __shared__ __align__(16) uint32_t s_act[kMaxW][2][kStepTiles][MT][32];
-  static_assert(sizeof(s_act[0]) >= sizeof(float) * MT * kRowsPerCta, "warp's sums fit its ring");
+  // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The launch
+  // provides ring_bytes<MT>(blockDim.x / 32) of dynamic shared memory.
+  extern __shared__ __align__(16) uint32_t s_ring[];
+  constexpr int kRingWords = ring_words<MT>();
+  static_assert(sizeof(uint32_t) * kRingWords >= sizeof(float) * MT * kRowsPerCta,
+                "warp's sums fit its ring");
   auto s_red_of = [&](int w, int m) -> float* {
-    return reinterpret_cast<float*>(&s_act[w][0][0][0][0]) + m * kRowsPerCta;
+    return reinterpret_cast<float*>(s_ring + w * kRingWords) + m * kRowsPerCta;
   };
 
   const int lane = threadIdx.x & 31;
@@ -188,7 +203,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
                    static_cast<int64_t>(t_begin) * kTileK + 2 * lane;
   const T* scales = static_cast<const T*>(p.scales) + n_cta;
   const T* zeros = static_cast<const T*>(p.zeros) + n_cta;
-  const uint32_t s_act_warp = smem_addr(&s_act[warp][0][0][0][0]);
+  const uint32_t s_act_warp = smem_addr(s_ring + warp * kRingWords);
   const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
 
   // Tile (relative to t_begin) u of step s of this warp.
@@ -624,9 +639,26 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
   }
 }
 
-// tc: config 4's mma variant (scale-only weights; with zeros config 4 runs config 0's math).
+// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and the warps'
+// rings as dynamic shared memory. The kernel's limit is raised once per device to its largest ring
+// (max_warps_for warps) where that passes the 48 KB a launch gets without asking.
+template <auto Kernel, int MT, bool kTc>
+cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaStream_t stream) {
+  constexpr size_t kDefaultSmem = 48 * 1024;
+  constexpr size_t kMaxRing = ring_bytes<MT>(max_warps_for(MT, kTc));
+  if constexpr (kMaxRing > kDefaultSmem) {
+    const cudaError_t err = ensure_dynamic_smem<Kernel>(static_cast<int>(kMaxRing));
+    if (err != cudaSuccess) return err;
+  }
+  return launch_kernel(Kernel, grid, dim3(threads), ring_bytes<MT>(threads / 32), stream, pdl,
+                       dim3(1, 1, 1), q);
+}
+
+// tc: config 4's mma variant (scale-only weights; with zeros config 4 runs config 0's math);
+// narrow: the mma variant's CTAs have kNarrowWarps warps whatever the grid (config 5).
 template <typename T, int MT, bool kZeros, bool kBias>
-cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
+cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
+                      cudaStream_t stream) {
   const bool use_tc = tc && !kZeros;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
@@ -636,7 +668,10 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStrea
   const cudaError_t qerr = current_device_sm_count(&device, &sms);
   if (qerr != cudaSuccess) return qerr;
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
-  const int threads = 32 * (wide ? max_warps_for(MT, use_tc) : warps_for(MT, use_tc));
+  const int warps = use_tc && narrow ? kNarrowWarps
+                    : wide             ? max_warps_for(MT, use_tc)
+                                       : warps_for(MT, use_tc);
+  const int threads = 32 * warps;
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
   for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
@@ -646,14 +681,15 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStrea
                     static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
                     static_cast<unsigned>(split_k));
     // MT = kMaxTcMT exists only as the mma variant (launch_gemv never asks for the other).
-    void (*kernel)(const Params) = nullptr;
-    if constexpr (MT <= kMaxMT) kernel = gemv_kernel<T, MT, kZeros, kBias>;
+    cudaError_t err = cudaErrorInvalidValue;
     if constexpr (!kZeros) {
-      if (use_tc) kernel = gemv_kernel<T, MT, kZeros, kBias, true>;
+      constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
+      if (use_tc) err = launch_one<kMma, MT, true>(q, grid, threads, pdl, stream);
     }
-    if (kernel == nullptr) return cudaErrorInvalidValue;
-    const cudaError_t err =
-        launch_kernel(kernel, grid, dim3(threads), 0, stream, pdl, dim3(1, 1, 1), q);
+    if constexpr (MT <= kMaxMT) {
+      constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
+      if (!use_tc) err = launch_one<kFma, MT, false>(q, grid, threads, pdl, stream);
+    }
     if (err != cudaSuccess) return err;
   }
   return cudaSuccess;
@@ -663,20 +699,23 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, cudaStrea
 // mma variant (kTc) without zeros, which takes M > 8 as MT = 16 (two token tiles share each
 // dequantized weight word).
 template <typename T, bool kZeros, bool kBias>
-cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
+cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
+                        cudaStream_t stream) {
   if constexpr (!kZeros) {
-    if (tc && p.m > kMaxMT) return launch_mt<T, kMaxTcMT, false, kBias>(p, split_k, pdl, true, stream);
+    if (tc && p.m > kMaxMT) {
+      return launch_mt<T, kMaxTcMT, false, kBias>(p, split_k, pdl, true, narrow, stream);
+    }
   }
   const int64_t mt = std::min<int64_t>(p.m, kMaxMT);
   switch (mt) {
-    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, tc, stream);
-    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, tc, stream);
+    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
     default: return cudaErrorInvalidValue;
   }
 }
@@ -693,17 +732,18 @@ cudaError_t launch_reduce(const Params& p, int split_k, bool pdl, cudaStream_t s
 }
 
 template <typename T>
-cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, cudaStream_t stream) {
+cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
+                     cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   // With split-K the bias belongs to the reduction; the partial kernels never see it.
   const bool b = p.bias != nullptr && split_k == 1;
   cudaError_t err;
   if (z) {
-    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, tc, stream)
-            : launch_gemv<T, true, false>(p, split_k, pdl, tc, stream);
+    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, tc, narrow, stream)
+            : launch_gemv<T, true, false>(p, split_k, pdl, tc, narrow, stream);
   } else {
-    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, tc, stream)
-            : launch_gemv<T, false, false>(p, split_k, pdl, tc, stream);
+    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, tc, narrow, stream)
+            : launch_gemv<T, false, false>(p, split_k, pdl, tc, narrow, stream);
   }
   if (err != cudaSuccess || split_k == 1) return err;
   return p.bias != nullptr ? launch_reduce<T, true>(p, split_k, pdl, stream)
@@ -722,12 +762,14 @@ cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, cudaStream
 //      warp instead of 8: 16 warps per SM, 48 KB in flight instead of 12 warps and 84 KB).
 //   4: config 0's grid and streams with the multiply on mma.sync (kTc above); with zeros it runs
 //      config 0's math.
+//   5: config 4 with kNarrowWarps warps per CTA whatever the grid (with zeros: config 0's math).
 enum : int32_t {
   kCfgCudaCore = 0,
   kCfgTcWorkspace = 1,
   kCfgTcCluster = 2,
   kCfgTcWorkspaceOcc4 = 3,
-  kCfgCudaCoreMma = 4
+  kCfgCudaCoreMma = 4,
+  kCfgCudaCoreMmaNarrow = 5
 };
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
@@ -805,8 +847,12 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
       args->config == kCfgTcWorkspaceOcc4) {
     return run_tc(args, split_k, pdl, stream);
   }
-  if (args->config != kCfgCudaCore && args->config != kCfgCudaCoreMma) return cudaErrorInvalidValue;
-  const bool mma = args->config == kCfgCudaCoreMma;
+  if (args->config != kCfgCudaCore && args->config != kCfgCudaCoreMma &&
+      args->config != kCfgCudaCoreMmaNarrow) {
+    return cudaErrorInvalidValue;
+  }
+  const bool narrow = args->config == kCfgCudaCoreMmaNarrow;
+  const bool mma = args->config == kCfgCudaCoreMma || narrow;
   // Layout v2 tiles are 16 x 64 and a CTA covers 32 rows.
   if (args->n % kRowsPerCta != 0 || args->k % kTileK != 0) return cudaErrorInvalidValue;
   const int64_t k_tiles = args->k / kTileK;
@@ -836,8 +882,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   p.tiles_per_split = static_cast<int32_t>(((k_tiles + split_k - 1) / split_k + 1) & ~int64_t{1});
   p.n_block_base = 0;
   switch (args->dtype) {
-    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, mma, stream);
-    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, mma, stream);
+    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, mma, narrow, stream);
+    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, mma, narrow, stream);
     default: return cudaErrorInvalidValue;
   }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Session 9 device call 1: config 4 at MT = 5..16 with 12 warps in one-CTA-per-SM grids (the ring in
+# dynamic shared memory). Correctness: GEMV configs, PDL chains, sanitizer memcheck + racecheck
+# (small matrix). Speed: session 8's build vs this one, old/new/old/new, no cuBLAS, on the
+# one-wave shapes (4096², 4096×14336) and 8192² as a control; the card's shipped table and the table
+# with config 4 split 1 forced at M = 5..16 (all scale-only entries).
+set -u
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+t0=$(date +%s)
+REPO=$PWD
+mkdir -p /tmp/oldb/dist/bundle /tmp/oldb/scripts && cp dist/bundle-s9base/gpu.tar.xz /tmp/oldb/dist/bundle/ && cp scripts/unpack-bundle.sh scripts/untar.py /tmp/oldb/scripts/
+bash /tmp/oldb/scripts/unpack-bundle.sh || exit 2
+rm -rf /tmp/gpu-old; mv /tmp/gpu /tmp/gpu-old
+bash "$REPO/scripts/unpack-bundle.sh" || exit 2
+B=/tmp/gpu; cd "$B" || exit 2
+CUBLAS=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
+export LD_LIBRARY_PATH="$B${CUBLAS:+:$CUBLAS}"
+R=/tmp/res/s9run1; mkdir -p "$R"
+nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$R/gpu.txt"
+if grep -q H200 "$R/gpu.txt"; then CARD=h200; else CARD=h100; fi
+run() { # dir name flags...
+  local D=$1 name=$2; shift 2
+  ( cd $D && LD_LIBRARY_PATH="$D${CUBLAS:+:$CUBLAS}" timeout 150 ./w4a16-bench --graph --pdl --warmup 3 --reps 20 --graph-launches 10 --no-cublas "$@" \
+    --json "$R/$name.json" --md "$R/$name.md" > "$R/$name.log" 2> "$R/$name.err" )
+  echo "$name rc=$? t=$(( $(date +%s) - t0 ))s"; grep -hE "WRONG|not used|refus" "$R/$name.log" "$R/$name.err" | head -3
+}
+shapes=4096x4096,4096x14336,8192x8192
+for r in 1 2; do
+  for v in old new; do
+    D=/tmp/gpu; [ $v = old ] && D=/tmp/gpu-old
+    run $D S-$v-r$r --shapes $shapes --m 1,4,5,8,12,16 --dtype fp16,bf16 --group 128,64,32 --load-table "$REPO/tables/$CARD.json"
+    run $D F-$v-r$r --shapes $shapes --m 5,8,12,16 --dtype fp16,bf16 --group 128,64,32 --load-table "$REPO/dist/exp/tables9/$CARD-c4s1-5-16.json"
+  done
+done
+timeout 170 ./test-gpu --include-ignored --test-threads=1 --nocapture gpu_gemv_configs > "$R/tests-gemv.log" 2>&1; echo "gemv configs rc=$?"
+timeout 100 ./test-reliability_gpu --include-ignored --test-threads=1 --nocapture pdl_ > "$R/tests-pdl.log" 2>&1; echo "pdl chains rc=$?"
+grep -hE "runs,|chains|test result|panicked|FAILED" "$R"/tests-*.log | head -12
+W4A16_PDL=1 SANITIZE_TOOLS="memcheck racecheck" SANITIZE_TARGETS="test-reliability_gpu:sanitize_matrix_small" \
+  OUT="$R/sanitize" timeout 200 bash "$REPO/scripts/sanitize-gpu.sh" "$B" > "$R/sanitize.log" 2>&1; echo "sanitize rc=$?"
+grep -E "^\| (memcheck|racecheck)" "$R/sanitize.log"
+tar czf "$OUT/s9run1.tar.gz" -C /tmp/res s9run1
+echo "== t=$(( $(date +%s) - t0 ))s"
