@@ -11,8 +11,8 @@ entry now naming them falls to the next candidate or to the heuristic (session 8
 0.73-0.98x). For every problem of the edited shapes (fp16/bf16 x group 32/64/128 x zeros or not)
 whose effective choice differs from SHIPPED's and that was not edited itself, an entry carrying
 SHIPPED's effective choice is added, until nothing moves. A borrower's new choice is kept instead
-when --before (bench --json with SHIPPED) and --after (bench --json where that point ran the new
-choice) show it --min-speedup times faster at every measured M of its bucket.
+when --before (bench --json with SHIPPED) and --after (bench --json runs, one or more, where that
+point ran the new choice) show it --min-speedup times faster at every measured M of its bucket.
 """
 import argparse
 import copy
@@ -70,12 +70,15 @@ def main():
     ap.add_argument("edited")
     ap.add_argument("--out", required=True)
     ap.add_argument("--before")
-    ap.add_argument("--after")
+    ap.add_argument("--after", nargs="+", default=[])
     ap.add_argument("--min-speedup", type=float, default=1.02)
     args = ap.parse_args()
     shipped, edited = load(args.shipped), load(args.edited)
     before = bench_rows(args.before) if args.before else {}
-    after = bench_rows(args.after) if args.after else {}
+    after = {}  # (point) -> {config name: row}
+    for path in args.after:
+        for key, row in bench_rows(path).items():
+            after.setdefault(key, {})[row["config"]] = row
     shipped_keys = {entry_key(e): e for e in shipped["entries"]}
     edits = {entry_key(e) for e in edited["entries"]
              if entry_key(e) not in shipped_keys or shipped_keys[entry_key(e)] != e}
@@ -86,8 +89,9 @@ def main():
         if not ms:
             return False
         for m in ms:
-            b, a = before[(n, k, m, dtype, group, zeros)], after.get((n, k, m, dtype, group, zeros))
-            if a is None or a["config"] != config_name(choice) or b["us"] / a["us"] < args.min_speedup:
+            b = before[(n, k, m, dtype, group, zeros)]
+            a = after.get((n, k, m, dtype, group, zeros), {}).get(config_name(choice))
+            if a is None or b["us"] / a["us"] < args.min_speedup:
                 return False
         print(f"keep   {dtype} {n}x{k} g{group} zeros={zeros} M {lo}..{hi}: borrows {choice}, "
               f"measured at M {ms}")

@@ -90,12 +90,17 @@ constexpr int kNarrowWarps = 3;
 constexpr int gemv_min_ctas(int mt, bool tc = false) {
   return max_warps_for(mt, tc) == warps_for(mt, tc) ? 2 : 1;
 }
-// Shared memory per warp: its activation ring, [slot][tile of the step][token][32 words] (dynamic:
-// 12 warps at MT = 16 take 96 KB, past the 48 KB of static shared memory).
-template <int MT>
-constexpr int ring_words() { return 2 * kStepTiles * MT * 32; }
-template <int MT>
-constexpr size_t ring_bytes(int warps) { return sizeof(uint32_t) * ring_words<MT>() * warps; }
+// Shared memory per warp: its activation ring, [slot][tile of the step][token][row words] (dynamic:
+// 12 warps at MT = 16 take 108 KB, past the 48 KB of static shared memory). Rows are 32 permuted
+// words, except in the mma variant at MT = 16 (natural_rows): the tile's 64 activations in
+// natural order (128 B) plus 16 B of padding, so that the 8 token rows one ldmatrix reads fall in
+// different banks.
+constexpr int kTcRowWords = 36;
+constexpr bool natural_rows(int mt, bool tc) { return tc && mt > kMaxMT; }
+template <int MT, bool kTc>
+constexpr int ring_words() { return 2 * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32); }
+template <int MT, bool kTc>
+constexpr size_t ring_bytes(int warps) { return sizeof(uint32_t) * ring_words<MT, kTc>() * warps; }
 
 struct Params {
   const void* a;
@@ -131,6 +136,23 @@ __device__ __forceinline__ void cp_async_4(uint32_t dst, const void* src, uint32
                : "memory");
 }
 
+// 16-byte global -> shared copy through L1 (activations: the CTAs on one SM read the same ones,
+// and L1 serves the second; the L2-only .cg variant measured 0.68-0.93x); src_bytes == 0
+// zero-fills.
+__device__ __forceinline__ void cp_async_16_ca(uint32_t dst, const void* src, uint32_t src_bytes) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(src_bytes)
+               : "memory");
+}
+
+// Two 8x8 b16 matrices (ldmatrix.x2): lanes 0..15 supply the row addresses (lane i: row i % 8
+// of matrix i / 8), register j receives matrix j's (row lane / 4, columns 2 (lane % 4) + {0, 1}).
+__device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(addr));
+}
+
 // Row (0..31 within the CTA) of a lane's accumulator r (0..3): block r/2, row g + 8 (r%2).
 __host__ __device__ __forceinline__ int lane_row(int g, int r) {
   return 16 * (r >> 1) + 8 * (r & 1) + g;
@@ -145,9 +167,9 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
 //   kTc    : config 4 (scale-only weights): the multiply on mma.m16n8k16 instead of CUDA-core
 //            FMAs, same grid, streams and reduction. A lane's 16-B weight slot is its A fragments
-//            (layout v2: rows g, g + 8 of both blocks), the activation ring's words 8c + 2j, +1 of
-//            token g are its B fragment of sub-block j (tokens = the mma's n columns; columns
-//            n >= MT read token MT - 1 and are dropped); the fp32 results are scaled once per
+//            (layout v2: rows g, g + 8 of both blocks), ldmatrix on the activation ring gives
+//            its B fragments (tokens = the mma's n columns; columns n >= MT read token MT - 1
+//            and are dropped); the fp32 results are scaled once per
 //            group piece. ~18 instructions per weight word instead of ~31, and the same at every
 //            MT <= 8 (the FMA path grows with MT): bench/NOTES.md, session 7.
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
@@ -165,18 +187,35 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
   // partials and so keeps the register file in bounds.
   constexpr bool kPartial = MT <= kPartialMaxMT;
+  constexpr bool kNatural = natural_rows(MT, kTc);  // activation rows in natural order (MT = 16)
 
-  // Per-warp activation ring: [slot][tile of the step][token][32 words]; word 8c + t of a
-  // (tile, token) is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words 8c..8c+7:
-  // t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j (layout.cuh).
+  // Per-warp activation ring: [slot][tile of the step][token][row words]. FMA kernels: word
+  // 8c + t of a (tile, token) row is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words
+  // 8c..8c+7: t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j
+  // (layout.cuh). The mma variant at MT = 16 (kNatural): the row's 64 activations in natural
+  // order (kTcRowWords), which 16-byte copies fill and ldmatrix reads as B fragments: 8 copies per
+  // lane and step instead of 32 with their address arithmetic (~20% of the k loop's SASS), 1.14-
+  // 1.36x at M = 12-16 on H100. At MT <= 8 the same rows measured 0.92-1.02x (ldmatrix against one
+  // LDS.128 per half tile), so they keep the permuted rows (bench/NOTES.md, session 9).
   // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The launch
-  // provides ring_bytes<MT>(blockDim.x / 32) of dynamic shared memory.
-  extern __shared__ __align__(16) uint32_t s_ring[];
-  constexpr int kRingWords = ring_words<MT>();
+  // provides ring_bytes<MT, kTc>(blockDim.x / 32) of dynamic shared memory.
+  // The mma variant's rings are dynamic shared memory (12 warps at MT = 16: 108 KB); the FMA
+  // kernels keep a static array sized for their largest CTA (with the rings dynamic, ptxas'
+  // allocation of the MT = 7 kernels with zeros moved and spilled 8 bytes).
+  extern __shared__ __align__(16) uint32_t s_ring_dynamic[];
+  __shared__ __align__(16) uint32_t s_act[kTc ? 1 : max_warps_for(MT)][2][kStepTiles][MT][32];
+  auto ring_of = [&](int w) -> uint32_t* {
+    if constexpr (kTc) {
+      return s_ring_dynamic + w * ring_words<MT, kTc>();
+    } else {
+      return &s_act[w][0][0][0][0];
+    }
+  };
+  constexpr int kRingWords = ring_words<MT, kTc>();
   static_assert(sizeof(uint32_t) * kRingWords >= sizeof(float) * MT * kRowsPerCta,
                 "warp's sums fit its ring");
   auto s_red_of = [&](int w, int m) -> float* {
-    return reinterpret_cast<float*>(s_ring + w * kRingWords) + m * kRowsPerCta;
+    return reinterpret_cast<float*>(ring_of(w)) + m * kRowsPerCta;
   };
 
   const int lane = threadIdx.x & 31;
@@ -203,7 +242,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
                    static_cast<int64_t>(t_begin) * kTileK + 2 * lane;
   const T* scales = static_cast<const T*>(p.scales) + n_cta;
   const T* zeros = static_cast<const T*>(p.zeros) + n_cta;
-  const uint32_t s_act_warp = smem_addr(s_ring + warp * kRingWords);
+  const uint32_t s_act_warp = smem_addr(ring_of(warp));
   const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
 
   // Tile (relative to t_begin) u of step s of this warp.
@@ -219,7 +258,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     };
     const int t = step_tile(s, 0);
     const bool ok0 = in_range || t < n_tiles, ok1 = t + 1 < n_tiles;
-    const uint8_t* q0 = w_lane + static_cast<int64_t>(t) * kTileBytes;
+    // kNatural: the base goes through an opaque move (as the scale pointer and the copies' row
+    // stride do): kept live across the k loop by ptxas' scheduling, they were what the MT = 16
+    // kernels spilled at 168 registers; rebuilt per use they cost a few instructions per step.
+    const uint8_t* wbase = w_lane;
+    if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(wbase));
+    const uint8_t* q0 = wbase + static_cast<int64_t>(t) * kTileBytes;
     const uint8_t* q1 = q0 + blk_bytes;
     const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
     buf[0][0] = ok0 ? ld(q0) : zero;
@@ -232,10 +276,10 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   auto copy_a = [&](int s, int slot) {
     const int t = step_tile(s, 0);
     const bool ok1 = t + 1 < n_tiles;
-    // Rows past M copy row M - 1. The mma variant with more than 4 rows walks one pointer over
-    // the rows (at MT = 16 per-row addresses spilled; at MT = 8 walking measured 1.01-1.03x on
-    // H100); elsewhere each row is indexed (walking spilled in the FMA kernels at MT = 6, 7 and
-    // measured up to 4% slower in the mma variant at MT <= 4).
+    // Rows past M copy row M - 1. The mma variant with 5..8 rows walks one pointer over the rows
+    // (at MT = 8 walking measured 1.01-1.03x on H100); elsewhere each row is indexed (walking
+    // spilled in the FMA kernels at MT = 6, 7 and measured up to 4% slower in the mma variant at
+    // MT <= 4).
     constexpr bool kWalk = kTc && MT > kPartialMaxMT;
     const T* walk = a_src + static_cast<int64_t>(t) * kTileK;
 #pragma unroll
@@ -246,6 +290,47 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       cp_async_4(copy_dst + 4 * 32 * (m + MT * (1 + kStepTiles * slot)), ok1 ? src + kTileK : src,
                  ok1 ? 4u : 0u);
       if (kWalk && m + 1 < m_valid) walk += p.lda;
+    }
+    cp_async_commit();
+  };
+  // Natural rows' copies (16 B each, through L1): lane copies chunk lane % 8 of token rows
+  // lane / 8 + 4i (i < 4) for both tiles of the step, so that one instruction covers 4 whole
+  // 128-B rows (16 rows x 32 B per instruction measured 0.87-1.03x); the second tile's row is
+  // 128 B further in global and MT rows further in the ring. Rows past M and a lone last tile are
+  // zero-filled (from token row 0's address: no read), in a branch of their own so that the
+  // common step has no selects.
+  static_assert(!kNatural || MT == 16, "natural rows: 4 token rows per lane");
+  const int copy_row = lane >> 3;
+  const T* a_chunk = static_cast<const T*>(p.a) + m_base * p.lda +
+                     static_cast<int64_t>(t_begin) * kTileK + 8 * (lane & 7);  // token row 0
+  const uint32_t tc_copy_dst = s_act_warp + 4 * kTcRowWords * copy_row + 16 * (lane & 7);
+  auto copy_a_tc = [&](int s, int slot) {
+    const int t = step_tile(s, 0);
+    const T* tile0 = a_chunk + static_cast<int64_t>(t) * kTileK;
+    const uint32_t dst = tc_copy_dst + 4 * kTcRowWords * MT * kStepTiles * slot;
+    constexpr uint32_t kNextTile = 4 * kTcRowWords * MT;  // ring bytes from tile 0's row to tile 1's
+    constexpr uint32_t kFourRows = 4 * kTcRowWords * 4;
+    int64_t stride;  // p.lda, opaque (see load_w)
+    asm volatile("mov.b64 %0, %1;" : "=l"(stride) : "l"(p.lda));
+    const T* src = tile0 + copy_row * stride;
+    const bool ok1 = t + 1 < n_tiles;
+    if (ok1 && m_valid == MT) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        cp_async_16_ca(dst + kFourRows * i, src, 16u);
+        cp_async_16_ca(dst + kFourRows * i + kNextTile, src + kTileK, 16u);
+        src += 4 * stride;
+      }
+    } else {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const bool valid = copy_row + 4 * i < m_valid;
+        const T* from = valid ? src : tile0;
+        cp_async_16_ca(dst + kFourRows * i, from, valid ? 16u : 0u);
+        cp_async_16_ca(dst + kFourRows * i + kNextTile, ok1 ? from + kTileK : from,
+                       valid && ok1 ? 16u : 0u);
+        src += 4 * stride;
+      }
     }
     cp_async_commit();
   };
@@ -262,9 +347,11 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   const int k_last = static_cast<int>(p.k) - 1;  // K <= 2^20
   auto load_sz = [&](int kk, float (&s4)[kLaneRows], float (&z4)[kLaneRows]) {
     const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+    const T* sp = scales;
+    if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(sp));
 #pragma unroll
     for (int r = 0; r < kLaneRows; ++r) {
-      s4[r] = load_as_float<T>(scales + off + lane_row(g, r));
+      s4[r] = load_as_float<T>(sp + off + lane_row(g, r));
       if (kZeros) z4[r] = load_as_float<T>(zeros + off + lane_row(g, r));
     }
   };
@@ -423,6 +510,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     for (int b = 0; b < kBlocks; ++b)
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc_tc[nt][b][i] = 0.f;
+  // Natural rows (MT = 16): the ldmatrix row a lane addresses, token lane % 8 (+ 8 for the
+  // second token tile) at chunk (lane / 8) % 2 of the sub-block.
+  const uint32_t ldsm_lane = s_act_warp + 4 * kTcRowWords * (lane & 7) + 16 * ((lane >> 3) & 1);
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
   auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
@@ -460,15 +550,17 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         reset();
         load_sz(k_step + 32 * q, s4, z4);
       }
-      // B fragments of token g (+ 8 nt): words 8c + 4h .. +3, one LDS.128 per half tile; two
-      // token tiles load per sub-block (LDS.64) to bound registers. Columns n >= MT read any
-      // valid row; their results are dropped.
+      // B fragments of token g (+ 8 nt). MT <= 8: words 8c + 4h .. +3 of the permuted row, one
+      // LDS.128 per half tile. MT = 16 (natural rows): ldmatrix.x2 per sub-block and token tile,
+      // matrices = activations 16j .. +7 and 16j + 8 .. +15 of 8 token rows (lane L addresses
+      // row L % 8 of matrix (L / 8) % 2), which hands lane (g, c) the pair at k = 2c, 2c + 1 of
+      // token g: b0, b1 of sub-block j. Columns n >= MT read any valid row; they are dropped.
       auto b_addr = [&](int nt, int word) {
         const int mb = min(8 * nt + g, MT - 1);
         return s_act_warp + 4 * (32 * (mb + MT * (u + kStepTiles * slot)) + 8 * c + word);
       };
-      uint4 bv;
-      if (kNt == 1) {
+      [[maybe_unused]] uint4 bv;  // MT <= 8 only
+      if constexpr (!kNatural) {
         asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
                      : "=r"(bv.x), "=r"(bv.y), "=r"(bv.z), "=r"(bv.w)
                      : "r"(b_addr(0, 4 * h)));
@@ -479,13 +571,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         uint32_t bf[kNt][2];
 #pragma unroll
         for (int nt = 0; nt < kNt; ++nt) {
-          if (kNt == 1) {
+          if constexpr (kNatural) {
+            ldmatrix_x2(bf[nt], ldsm_lane + 16 * (2 * j) +
+                                    4 * kTcRowWords * (8 * nt + MT * (u + kStepTiles * slot)));
+          } else {
             bf[nt][0] = jj == 0 ? bv.x : bv.z;
             bf[nt][1] = jj == 0 ? bv.y : bv.w;
-          } else {
-            asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];"
-                         : "=r"(bf[nt][0]), "=r"(bf[nt][1])
-                         : "r"(b_addr(nt, 2 * j)));
           }
         }
 #pragma unroll
@@ -527,13 +618,20 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // are fetched before the wait, everything else after it.
     grid_dependency_wait();
     allow_dependent_launch();
-    if (steps > 0) copy_a(0, 0);
+    auto copy_step = [&](int s, int slot) {
+      if constexpr (kNatural) {
+        copy_a_tc(s, slot);
+      } else {
+        copy_a(s, slot);
+      }
+    };
+    if (steps > 0) copy_step(0, 0);
     auto k_loop = [&](auto piece_q) {
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
                           uint4 (&next2)[kStepTiles][kBlocks]) {
         if (s + 2 < steps) load_w(next2, s + 2, true, std::false_type{});
         __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
-        if (s + 1 < steps) copy_a(s + 1, (s + 1) & 1);
+        if (s + 1 < steps) copy_step(s + 1, (s + 1) & 1);
         else cp_async_commit();
         cp_async_wait<1>();  // step s's copies (this lane's) have landed
         __syncwarp();        // ... and every other lane's
@@ -639,18 +737,19 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
   }
 }
 
-// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and the warps'
-// rings as dynamic shared memory. The kernel's limit is raised once per device to its largest ring
+// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads; the mma
+// variant's rings are dynamic shared memory, its limit raised once per device to its largest ring
 // (max_warps_for warps) where that passes the 48 KB a launch gets without asking.
 template <auto Kernel, int MT, bool kTc>
 cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaStream_t stream) {
   constexpr size_t kDefaultSmem = 48 * 1024;
-  constexpr size_t kMaxRing = ring_bytes<MT>(max_warps_for(MT, kTc));
+  constexpr size_t kMaxRing = kTc ? ring_bytes<MT, kTc>(max_warps_for(MT, kTc)) : 0;
   if constexpr (kMaxRing > kDefaultSmem) {
     const cudaError_t err = ensure_dynamic_smem<Kernel>(static_cast<int>(kMaxRing));
     if (err != cudaSuccess) return err;
   }
-  return launch_kernel(Kernel, grid, dim3(threads), ring_bytes<MT>(threads / 32), stream, pdl,
+  const size_t smem = kTc ? ring_bytes<MT, kTc>(threads / 32) : 0;  // FMA kernels: static rings
+  return launch_kernel(Kernel, grid, dim3(threads), smem, stream, pdl,
                        dim3(1, 1, 1), q);
 }
 
