@@ -119,7 +119,8 @@ pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
 /// the same at every M <= 8 (H100: 8192² M = 1-4 88-89% of the memory floor, 4096×14336 M = 2-4
 /// 83% instead of 67%; bench/NOTES.md, session 7). M > 8 runs 16 token rows per CTA (two mma
 /// token tiles per weight word): 1.04-1.07x the tensor-core GEMV at M = 9-16 on 4096² and 8192²
-/// with group 128, slower elsewhere (session 8), so only tables pick it there. Scale-only
+/// with group 128 (session 8); with natural-order activation rows (session 9) 1.13-1.45x on most
+/// shapes. Only tables pick it above M = 8. Scale-only
 /// weights: for a problem with zeros it is not a supported choice (the tuner does not time it,
 /// tables may not name it, and a problem with zeros does not borrow it from a scale-only one);
 /// forced there, it runs the CUDA-core kernel's math.
