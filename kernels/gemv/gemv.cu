@@ -137,7 +137,7 @@ __device__ __forceinline__ void cp_async_4(uint32_t dst, const void* src, uint32
 }
 
 // 16-byte global -> shared copy through L1 (activations: the CTAs on one SM read the same ones,
-// and L1 serves the second; the L2-only .cg variant measured 0.68-0.93x); src_bytes == 0
+// and L1 serves the second; the L2-only .cg variant measured 0.68-0.99x); src_bytes == 0
 // zero-fills.
 __device__ __forceinline__ void cp_async_16_ca(uint32_t dst, const void* src, uint32_t src_bytes) {
   asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
@@ -197,9 +197,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // lane and step instead of 32 with their address arithmetic (~20% of the k loop's SASS), 1.14-
   // 1.36x at M = 12-16 on H100. At MT <= 8 the same rows measured 0.92-1.02x (ldmatrix against one
   // LDS.128 per half tile), so they keep the permuted rows (bench/NOTES.md, session 9).
-  // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The launch
-  // provides ring_bytes<MT, kTc>(blockDim.x / 32) of dynamic shared memory.
-  // The mma variant's rings are dynamic shared memory (12 warps at MT = 16: 108 KB); the FMA
+  // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The mma
+  // variant's rings are dynamic shared memory (the launch provides ring_bytes<MT, kTc>(blockDim.x
+  // / 32); 12 warps at MT = 16: 108 KB); the FMA
   // kernels keep a static array sized for their largest CTA (with the rings dynamic, ptxas'
   // allocation of the MT = 7 kernels with zeros moved and spilled 8 bytes).
   extern __shared__ __align__(16) uint32_t s_ring_dynamic[];
