@@ -12,12 +12,23 @@ __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
-// 16-byte global -> shared copy bypassing L1. src_bytes == 0 reads nothing and zero-fills the
-// destination (rows past M); src must still be a valid address for the instruction encoding.
+// Where a cp.async copy is cached: kL2 (.cg) bypasses L1, for data a CTA reads once (weights);
+// kL1 (.ca) keeps it in L1 too, for data the CTAs sharing an SM re-read (activations: the
+// GEMVs' L2-only activation copies measured 0.68-0.99x, bench/NOTES.md session 9).
+enum class CpCache { kL2, kL1 };
+// 16-byte global -> shared copy. src_bytes == 0 reads nothing and zero-fills the destination
+// (rows past M); src must still be a valid address for the instruction encoding.
+template <CpCache kCache = CpCache::kL2>
 __device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, uint32_t src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-               "r"(src_bytes)
-               : "memory");
+  if constexpr (kCache == CpCache::kL1) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+                 "r"(src_bytes)
+                 : "memory");
+  } else {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+                 "r"(src_bytes)
+                 : "memory");
+  }
 }
 __device__ __forceinline__ void cp_async_commit() {
   asm volatile("cp.async.commit_group;\n" ::: "memory");
@@ -47,6 +58,13 @@ __device__ __forceinline__ void prefetch_l2_bulk(const void* p, uint32_t bytes) 
   asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(p), "r"(bytes) : "memory");
 }
 
+// Two 8x8 b16 matrices: lanes 0..15 supply the row addresses (lane i: row i % 8 of matrix i / 8),
+// register j receives matrix j's (row lane / 4, columns 2 (lane % 4) + {0, 1}).
+__device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(addr));
+}
 // Four 8x8 b16 matrices; lane i supplies the address of row (i % 8) of matrix (i / 8), and
 // register j receives matrix j's (row lane/4, columns 2*(lane%4) + {0,1}).
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {

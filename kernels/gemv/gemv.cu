@@ -136,23 +136,6 @@ __device__ __forceinline__ void cp_async_4(uint32_t dst, const void* src, uint32
                : "memory");
 }
 
-// 16-byte global -> shared copy through L1 (activations: the CTAs on one SM read the same ones,
-// and L1 serves the second; the L2-only .cg variant measured 0.68-0.99x); src_bytes == 0
-// zero-fills.
-__device__ __forceinline__ void cp_async_16_ca(uint32_t dst, const void* src, uint32_t src_bytes) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-               "r"(src_bytes)
-               : "memory");
-}
-
-// Two 8x8 b16 matrices (ldmatrix.x2): lanes 0..15 supply the row addresses (lane i: row i % 8
-// of matrix i / 8), register j receives matrix j's (row lane / 4, columns 2 (lane % 4) + {0, 1}).
-__device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
-               : "=r"(r[0]), "=r"(r[1])
-               : "r"(addr));
-}
-
 // Row (0..31 within the CTA) of a lane's accumulator r (0..3): block r/2, row g + 8 (r%2).
 __host__ __device__ __forceinline__ int lane_row(int g, int r) {
   return 16 * (r >> 1) + 8 * (r & 1) + g;
@@ -198,20 +181,20 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // 1.36x at M = 12-16 on H100. At MT <= 8 the same rows measured 0.92-1.02x (ldmatrix against one
   // LDS.128 per half tile), so they keep the permuted rows (bench/NOTES.md, session 9).
   // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The mma
-  // variant's rings are dynamic shared memory (the launch provides ring_bytes<MT, kTc>(blockDim.x
-  // / 32); 12 warps at MT = 16: 108 KB); the FMA
-  // kernels keep a static array sized for their largest CTA (with the rings dynamic, ptxas'
-  // allocation of the MT = 7 kernels with zeros moved and spilled 8 bytes).
+  // variant's rings are dynamic shared memory (the launch provides ring_bytes<MT, kTc>(warps);
+  // 12 warps at MT = 16: 108 KB); the FMA kernels keep a static array sized for their largest
+  // CTA (with the rings dynamic, ptxas' allocation of the MT = 7 kernels with zeros moved and
+  // spilled 8 bytes).
   extern __shared__ __align__(16) uint32_t s_ring_dynamic[];
   __shared__ __align__(16) uint32_t s_act[kTc ? 1 : max_warps_for(MT)][2][kStepTiles][MT][32];
+  constexpr int kRingWords = ring_words<MT, kTc>();
   auto ring_of = [&](int w) -> uint32_t* {
     if constexpr (kTc) {
-      return s_ring_dynamic + w * ring_words<MT, kTc>();
+      return s_ring_dynamic + w * kRingWords;
     } else {
       return &s_act[w][0][0][0][0];
     }
   };
-  constexpr int kRingWords = ring_words<MT, kTc>();
   static_assert(sizeof(uint32_t) * kRingWords >= sizeof(float) * MT * kRowsPerCta,
                 "warp's sums fit its ring");
   auto s_red_of = [&](int w, int m) -> float* {
@@ -317,8 +300,8 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     if (ok1 && m_valid == MT) {
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        cp_async_16_ca(dst + kFourRows * i, src, 16u);
-        cp_async_16_ca(dst + kFourRows * i + kNextTile, src + kTileK, 16u);
+        cp_async_16<CpCache::kL1>(dst + kFourRows * i, src, 16u);
+        cp_async_16<CpCache::kL1>(dst + kFourRows * i + kNextTile, src + kTileK, 16u);
         src += 4 * stride;
       }
     } else {
@@ -326,8 +309,8 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       for (int i = 0; i < 4; ++i) {
         const bool valid = copy_row + 4 * i < m_valid;
         const T* from = valid ? src : tile0;
-        cp_async_16_ca(dst + kFourRows * i, from, valid ? 16u : 0u);
-        cp_async_16_ca(dst + kFourRows * i + kNextTile, ok1 ? from + kTileK : from,
+        cp_async_16<CpCache::kL1>(dst + kFourRows * i, from, valid ? 16u : 0u);
+        cp_async_16<CpCache::kL1>(dst + kFourRows * i + kNextTile, ok1 ? from + kTileK : from,
                        valid && ok1 ? 16u : 0u);
         src += 4 * stride;
       }
@@ -515,32 +498,62 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   const uint32_t ldsm_lane = s_act_warp + 4 * kTcRowWords * (lane & 7) + 16 * ((lane >> 3) & 1);
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
+  // A pair's low / high half in both halves.
+  auto lo_splat = [](T2 v) {
+    if constexpr (kX16) return __low2half2(v); else return __low2bfloat162(v);
+  };
+  auto hi_splat = [](T2 v) {
+    if constexpr (kX16) return __high2half2(v); else return __high2bfloat162(v);
+  };
   auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
     constexpr int kPieceQ = decltype(piece_q)::value;
-    const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
+    // Group 32 (a piece per half tile) at MT = 16 scales the dequantized weights before the mma
+    // (one HMUL2 per pair; the products round to T once: 2^-11 relative in fp16, 2^-8 in bf16,
+    // as in the tensor-core GEMV) and accumulates straight into acc_tc, instead of two token
+    // tiles' per-piece sums with their reset and flush 4 times a step: H100 4096² M = 12-16
+    // 1.05-1.10x. With one token tile (MT <= 8) the flush is half as long and scaling lost
+    // (0.80-0.91x), so it stays (bench/NOTES.md, session 10).
+    constexpr bool kScaleA = kPieceQ == 1 && kNt == 2;
     float s4[kLaneRows], z4[kLaneRows];
-    float tmp[kNt][kBlocks][4];
+    [[maybe_unused]] T2 sp[kBlocks];  // kScaleA: the pairs (scale of row g, of row g + 8)
+    auto load_scales = [&](int kk) {
+      if constexpr (kScaleA) {
+        const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+        const T* ptr = scales;
+        if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
+#pragma unroll
+        for (int b = 0; b < kBlocks; ++b) sp[b] = T2(ptr[off + 16 * b + g], ptr[off + 16 * b + 8 + g]);
+      } else {
+        load_sz(kk, s4, z4);
+      }
+    };
+    const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
+    float tmp[kScaleA ? 1 : kNt][kBlocks][4];
     auto reset = [&]() {
+      if constexpr (!kScaleA) {
 #pragma unroll
-      for (int nt = 0; nt < kNt; ++nt)
+        for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-        for (int b = 0; b < kBlocks; ++b)
+          for (int b = 0; b < kBlocks; ++b)
 #pragma unroll
-          for (int i = 0; i < 4; ++i) tmp[nt][b][i] = 0.f;
+            for (int i = 0; i < 4; ++i) tmp[nt][b][i] = 0.f;
+      }
     };
     auto flush = [&]() {
+      if constexpr (!kScaleA) {
 #pragma unroll
-      for (int nt = 0; nt < kNt; ++nt)
+        for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-        for (int b = 0; b < kBlocks; ++b)
+          for (int b = 0; b < kBlocks; ++b)
 #pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            const int r = 2 * b + (i >> 1);
-            const float sc = kX16 && (i >> 1) ? s4[r] * 0.0625f : s4[r];
-            acc_tc[nt][b][i] = fmaf(sc, tmp[nt][b][i], acc_tc[nt][b][i]);
-          }
+            for (int i = 0; i < 4; ++i) {
+              const int r = 2 * b + (i >> 1);
+              const float sc = kX16 && (i >> 1) ? s4[r] * 0.0625f : s4[r];
+              acc_tc[nt][b][i] = fmaf(sc, tmp[nt][b][i], acc_tc[nt][b][i]);
+            }
+      }
     };
-    load_sz(k_step, s4, z4);
+    load_scales(k_step);
     reset();
 #pragma unroll
     for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
@@ -548,7 +561,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       if (kPieceQ < 4 && q > 0 && q % kPieceQ == 0) {
         flush();
         reset();
-        load_sz(k_step + 32 * q, s4, z4);
+        load_scales(k_step + 32 * q);
       }
       // B fragments of token g (+ 8 nt). MT <= 8: words 8c + 4h .. +3 of the permuted row, one
       // LDS.128 per half tile. MT = 16 (natural rows): ldmatrix.x2 per sub-block and token tile,
@@ -584,14 +597,29 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
           const uint4& v = cur[u][b];
           const uint32_t word = j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w;
           T2 pr[4];
-          if constexpr (kX16) {
+          if constexpr (kScaleA) {
+            // Pairs 0..3: rows g, g + 8, g, g + 8 (the x16 form would need scale / 16 in T,
+            // which leaves fp16's normal range for scales below ~1e-3).
+            int4x8_to_pairs<T>(word, pr);
+            const T2 lo = lo_splat(sp[b]), hi = hi_splat(sp[b]);
+            pr[0] = __hmul2(pr[0], lo);
+            pr[1] = __hmul2(pr[1], hi);
+            pr[2] = __hmul2(pr[2], lo);
+            pr[3] = __hmul2(pr[3], hi);
+          } else if constexpr (kX16) {
             gemv_tc::int4x8_to_pairs_x16(word, pr);
           } else {
             int4x8_to_pairs<T>(word, pr);
           }
           const uint32_t af[4] = {as_u32(pr[0]), as_u32(pr[1]), as_u32(pr[2]), as_u32(pr[3])};
 #pragma unroll
-          for (int nt = 0; nt < kNt; ++nt) mma_m16n8k16<T>(tmp[nt][b], af, bf[nt]);
+          for (int nt = 0; nt < kNt; ++nt) {
+            if constexpr (kScaleA) {
+              mma_m16n8k16<T>(acc_tc[nt][b], af, bf[nt]);
+            } else {
+              mma_m16n8k16<T>(tmp[nt][b], af, bf[nt]);
+            }
+          }
         }
       }
     }

@@ -211,14 +211,6 @@ __device__ __forceinline__ void int4x8_to_pairs_x16(uint32_t w, half2 (&out)[4])
   out[3] = __hsub2(as_pair<half2>(lop3<kAndXor>(w8, 0x00F000F0u, kHiXor)), hi_sub);
 }
 
-// cp.async 16 bytes through L1 (.ca): the activations are read by every CTA of a column of the
-// grid, so CTAs sharing an SM may hit in L1; the weights use .cg (cp_async_16, read once).
-__device__ __forceinline__ void cp_async_ca_16(uint32_t dst, const void* src, uint32_t src_bytes) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-               "r"(src_bytes)
-               : "memory");
-}
-
 // Template parameters: T = half / __nv_bfloat16; NT = n8 token tiles (MT = 8 NT token rows per CTA;
 // rows past M compute on zeros and are not stored); kZeros = additive zeros present.
 // Grid: x = ceil(M / MT), y = ceil(N / 128), z = split.
@@ -291,7 +283,9 @@ __global__ void __launch_bounds__(kThreads, kOcc) gemv_tc_kernel(const Params p)
       const int64_t k = kb + static_cast<int64_t>(st) * kStageK + 8 * q;
       const bool ok = m < m_valid && k < ke;
       const void* src = ok ? static_cast<const void*>(a_base + m * p.lda + k) : p.a;
-      cp_async_ca_16(smem_addr(s_a + buf * kStageU4 + a_chunk(m, q)), src, ok ? 16u : 0u);
+      // Through L1: every CTA of a column of the grid reads these activations, and CTAs sharing
+      // an SM may hit there (the weights are read once: L2 only).
+      cp_async_16<CpCache::kL1>(smem_addr(s_a + buf * kStageU4 + a_chunk(m, q)), src, ok ? 16u : 0u);
     }
   };
 
