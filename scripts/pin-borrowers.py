@@ -6,9 +6,7 @@
 EDITED.json is SHIPPED.json with validated edits (keep-validated-edits.py). A problem without an
 entry of its own borrows the choice of the same N x K and M with another dtype, group or zero mode
 (src/tune.rs, Table::lookup_similar), so an edit also moves every problem that borrowed the edited
-entry, unmeasured; and config 4/5 cannot run with zeros, so a problem with zeros that borrowed an
-entry now naming them falls to the next candidate or to the heuristic (session 8 measured both:
-0.73-0.98x). For every problem of the edited shapes (fp16/bf16 x group 32/64/128 x zeros or not)
+entry, unmeasured (session 8 measured such moves at 0.73-0.98x). For every problem of the edited shapes (fp16/bf16 x group 32/64/128 x zeros or not)
 whose effective choice differs from SHIPPED's and that was not edited itself, an entry carrying
 SHIPPED's effective choice is added, until nothing moves. A borrower's new choice is kept instead
 when --before (bench --json with SHIPPED) and --after (bench --json runs, one or more, where that
@@ -21,7 +19,9 @@ import json
 from tables import entry_key, load, problem, save, CHOICE_FIELDS
 
 BUCKETS = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16)]  # the tuner's decode buckets
-SCALE_ONLY_CONFIGS = (4, 5)  # GEMV configurations that cannot run with zeros (dispatch.rs)
+# GEMV configurations that cannot run with zeros (dispatch.rs, Choice::is_supported): none since
+# session 10 (configs 4 and 5 apply zeros in their own kernels; they were (4, 5) before).
+SCALE_ONLY_CONFIGS = ()
 SM90_FIRST_CONFIG = 16
 
 

@@ -120,16 +120,15 @@ pub const GEMV_CFG_TC_WORKSPACE_OCC4: i32 = 3;
 /// 83% instead of 67%; bench/NOTES.md, session 7). M > 8 runs 16 token rows per CTA (two mma
 /// token tiles per weight word): 1.04-1.07x the tensor-core GEMV at M = 9-16 on 4096² and 8192²
 /// with group 128 (session 8); with natural-order activation rows (session 9) 1.13-1.45x on most
-/// shapes. Only tables pick it above M = 8. Scale-only
-/// weights: for a problem with zeros it is not a supported choice (the tuner does not time it,
-/// tables may not name it, and a problem with zeros does not borrow it from a scale-only one);
-/// forced there, it runs the CUDA-core kernel's math.
+/// shapes. Only tables pick it above M = 8. Weights with zeros (since session 10): the
+/// dequantized pairs are scaled and offset before the mma (one HFMA2 each), so a problem with
+/// zeros may tune, load and borrow it too.
 pub const GEMV_CFG_CUDA_CORE_MMA: i32 = 4;
 /// GEMV_CFG_CUDA_CORE_MMA with 3-warp CTAs (4 per SM) whatever the grid: each warp streams twice
 /// the steps of a 6-warp CTA, and 4 CTAs per SM overlap one's start and end with the others'
 /// streams. Faster on grids of many short CTAs (H100: 28672x4096 M = 1-4 1.05-1.10x over the
 /// tensor-core GEMV; bench/NOTES.md, session 9), slower on one-wave grids, so only tables pick
-/// it. Scale-only, as GEMV_CFG_CUDA_CORE_MMA.
+/// it. Zeros as GEMV_CFG_CUDA_CORE_MMA.
 pub const GEMV_CFG_CUDA_CORE_MMA_NARROW: i32 = 5;
 /// Every GEMV configuration (tests run each).
 pub const GEMV_CONFIGS: [i32; 6] = [
@@ -140,8 +139,8 @@ pub const GEMV_CONFIGS: [i32; 6] = [
     GEMV_CFG_CUDA_CORE_MMA,
     GEMV_CFG_CUDA_CORE_MMA_NARROW,
 ];
-/// Whether a GEMV configuration runs only scale-only weights (the mma-multiply CUDA-core grid).
-pub fn gemv_config_is_scale_only(config: i32) -> bool {
+/// Whether a GEMV configuration is the CUDA-core grid with the mma.sync multiply (configs 4, 5).
+pub fn gemv_config_is_mma_grid(config: i32) -> bool {
     config == GEMV_CFG_CUDA_CORE_MMA || config == GEMV_CFG_CUDA_CORE_MMA_NARROW
 }
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
@@ -329,7 +328,7 @@ impl Choice {
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
             let auto = match cfg {
                 GEMV_CFG_CUDA_CORE => cuda_core_split(w.n, w.k, sm_count.max(1)),
-                c if gemv_config_is_scale_only(c) => 1,
+                c if gemv_config_is_mma_grid(c) => 1,
                 _ => split_k,
             };
             config = cfg;
@@ -391,9 +390,6 @@ impl Choice {
         match self.path {
             Path::Gemv => match self.config {
                 GEMV_CFG_TC_CLUSTER => (1..=GEMV_MAX_CLUSTER).contains(&self.split_k),
-                c if gemv_config_is_scale_only(c) => {
-                    !w.has_zeros && (1..=MAX_SPLIT_K).contains(&self.split_k)
-                }
                 c => GEMV_CONFIGS.contains(&c) && (1..=MAX_SPLIT_K).contains(&self.split_k),
             },
             Path::TensorCore if self.config >= SM90_FIRST_CONFIG => {
@@ -448,7 +444,7 @@ impl Choice {
             Path::TensorCore => self.is_sm90(),
             Path::Gemv
                 if self.config == GEMV_CFG_CUDA_CORE
-                    || gemv_config_is_scale_only(self.config)
+                    || gemv_config_is_mma_grid(self.config)
                     || m <= 8 =>
             {
                 true
@@ -633,7 +629,8 @@ mod tests {
                         if cfg == GEMV_CFG_TC_CLUSTER {
                             assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
                         }
-                        // Config 4 is scale-only.
+                        // The heuristic picks config 4 for scale-only weights only (with zeros it
+                        // is measured on the tuned shapes alone).
                         assert!(scale_only || cfg != GEMV_CFG_CUDA_CORE_MMA);
                     }
                 }
@@ -650,21 +647,21 @@ mod tests {
     }
 
     #[test]
-    fn gemv_configs_4_and_5_are_scale_only() {
-        // With zeros they would run config 0's math at the split tuned for them (much slower at
-        // M > 2), so a problem with zeros neither tunes, loads nor borrows them.
+    fn gemv_configs_4_and_5_run_scales_and_zeros() {
+        // Since session 10 the mma grid applies zeros in its own kernels, so a problem with zeros
+        // tunes, loads and borrows configs 4 and 5 like any other.
         let scale_only = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap();
         let zeros = WeightDesc::new(Dtype::F16, 8192, 8192, 128, true).unwrap();
         for config in [GEMV_CFG_CUDA_CORE_MMA, GEMV_CFG_CUDA_CORE_MMA_NARROW] {
-            assert!(gemv_config_is_scale_only(config));
+            assert!(gemv_config_is_mma_grid(config));
             let mma = Choice { path: Path::Gemv, config, split_k: 1, reason: Reason::Tuned };
             assert_eq!(mma.supported_for(&scale_only), Some(mma));
-            assert_eq!(mma.supported_for(&zeros), None);
+            assert_eq!(mma.supported_for(&zeros), Some(mma));
             let has = |w: &WeightDesc| candidates(w, 4).iter().any(|c| c.path == Path::Gemv && c.config == config);
             assert!(has(&scale_only));
-            assert!(!has(&zeros));
+            assert!(has(&zeros));
         }
-        assert!(!gemv_config_is_scale_only(GEMV_CFG_CUDA_CORE));
+        assert!(!gemv_config_is_mma_grid(GEMV_CFG_CUDA_CORE));
     }
 
     #[test]

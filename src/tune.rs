@@ -337,12 +337,11 @@ mod tests {
         assert_eq!((c.config, c.split_k), (2, 6));
         // Outside every bucket: none.
         assert!(t.lookup_similar(&desc(Dtype::Bf16, 128, false), 65).is_none());
-        // GEMV config 4 is scale-only: with zeros the next best entry is borrowed instead (same
-        // dtype: the fp16 g32 entry's SM90 row, which group 128 can run).
+        // GEMV config 4 runs zeros too (since session 10): both borrow it.
         put(&mut t, &desc(Dtype::F16, 128, false), gemv(crate::dispatch::GEMV_CFG_CUDA_CORE_MMA, 1));
         assert_eq!(t.lookup_similar(&desc(Dtype::Bf16, 128, false), 8).unwrap().config, 4);
         let c = t.lookup_similar(&desc(Dtype::F16, 128, true), 8).unwrap();
-        assert_eq!((c.path, c.config), (Path::TensorCore, crate::dispatch::SM90_FIRST_CONFIG));
+        assert_eq!((c.path, c.config), (Path::Gemv, crate::dispatch::GEMV_CFG_CUDA_CORE_MMA));
     }
 
     #[test]

@@ -148,12 +148,13 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            of row M-1 and not stored.
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
-//   kTc    : config 4 (scale-only weights): the multiply on mma.m16n8k16 instead of CUDA-core
-//            FMAs, same grid, streams and reduction. A lane's 16-B weight slot is its A fragments
+//   kTc    : config 4: the multiply on mma.m16n8k16 instead of CUDA-core FMAs, same grid,
+//            streams and reduction. A lane's 16-B weight slot is its A fragments
 //            (layout v2: rows g, g + 8 of both blocks), ldmatrix on the activation ring gives
 //            its B fragments (tokens = the mma's n columns; columns n >= MT read token MT - 1
-//            and are dropped); the fp32 results are scaled once per
-//            group piece. ~18 instructions per weight word instead of ~31, and the same at every
+//            and are dropped); the fp32 results are scaled once per group piece (with zeros,
+//            and with group 32 at MT = 16, the weights are scaled before the mma instead: see
+//            process_tc). ~18 instructions per weight word instead of ~31, and the same at every
 //            MT <= 8 (the FMA path grows with MT): bench/NOTES.md, session 7.
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
 // hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT) or,
@@ -161,7 +162,6 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
     gemv_kernel(const Params p) {
-  static_assert(!(kTc && kZeros), "the mma variant covers scale-only weights");
   static_assert(MT <= kMaxMT || (kTc && MT == kMaxTcMT), "token rows per CTA");
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
@@ -513,16 +513,23 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // tiles' per-piece sums with their reset and flush 4 times a step: H100 4096² M = 12-16
     // 1.05-1.10x. With one token tile (MT <= 8) the flush is half as long and scaling lost
     // (0.80-0.91x), so it stays (bench/NOTES.md, session 10).
-    constexpr bool kScaleA = kPieceQ == 1 && kNt == 2;
+    // Zeros (w = s (q - 8) + z) take the same route at every MT and group: one HFMA2 per pair
+    // applies both, where the per-piece sums would need a second accumulator per row for z times
+    // the activation sum.
+    constexpr bool kScaleA = kZeros || (kPieceQ == 1 && kNt == 2);
     float s4[kLaneRows], z4[kLaneRows];
     [[maybe_unused]] T2 sp[kBlocks];  // kScaleA: the pairs (scale of row g, of row g + 8)
+    [[maybe_unused]] T2 zp[kBlocks];  // kScaleA with zeros: the same pairs of zeros
     auto load_scales = [&](int kk) {
       if constexpr (kScaleA) {
         const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
         const T* ptr = scales;
         if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
 #pragma unroll
-        for (int b = 0; b < kBlocks; ++b) sp[b] = T2(ptr[off + 16 * b + g], ptr[off + 16 * b + 8 + g]);
+        for (int b = 0; b < kBlocks; ++b) {
+          sp[b] = T2(ptr[off + 16 * b + g], ptr[off + 16 * b + 8 + g]);
+          if constexpr (kZeros) zp[b] = T2(zeros[off + 16 * b + g], zeros[off + 16 * b + 8 + g]);
+        }
       } else {
         load_sz(kk, s4, z4);
       }
@@ -602,10 +609,18 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
             // which leaves fp16's normal range for scales below ~1e-3).
             int4x8_to_pairs<T>(word, pr);
             const T2 lo = lo_splat(sp[b]), hi = hi_splat(sp[b]);
-            pr[0] = __hmul2(pr[0], lo);
-            pr[1] = __hmul2(pr[1], hi);
-            pr[2] = __hmul2(pr[2], lo);
-            pr[3] = __hmul2(pr[3], hi);
+            if constexpr (kZeros) {
+              const T2 zlo = lo_splat(zp[b]), zhi = hi_splat(zp[b]);
+              pr[0] = __hfma2(pr[0], lo, zlo);
+              pr[1] = __hfma2(pr[1], hi, zhi);
+              pr[2] = __hfma2(pr[2], lo, zlo);
+              pr[3] = __hfma2(pr[3], hi, zhi);
+            } else {
+              pr[0] = __hmul2(pr[0], lo);
+              pr[1] = __hmul2(pr[1], hi);
+              pr[2] = __hmul2(pr[2], lo);
+              pr[3] = __hmul2(pr[3], hi);
+            }
           } else if constexpr (kX16) {
             gemv_tc::int4x8_to_pairs_x16(word, pr);
           } else {
@@ -781,12 +796,12 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaSt
                        dim3(1, 1, 1), q);
 }
 
-// tc: config 4's mma variant (scale-only weights; with zeros config 4 runs config 0's math);
-// narrow: the mma variant's CTAs have kNarrowWarps warps whatever the grid (config 5).
+// tc: config 4's mma variant; narrow: the mma variant's CTAs have kNarrowWarps warps whatever the
+// grid (config 5).
 template <typename T, int MT, bool kZeros, bool kBias>
 cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
                       cudaStream_t stream) {
-  const bool use_tc = tc && !kZeros;
+  const bool use_tc = tc;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
@@ -809,7 +824,7 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
                     static_cast<unsigned>(split_k));
     // MT = kMaxTcMT exists only as the mma variant (launch_gemv never asks for the other).
     cudaError_t err = cudaErrorInvalidValue;
-    if constexpr (!kZeros) {
+    {
       constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
       if (use_tc) err = launch_one<kMma, MT, true>(q, grid, threads, pdl, stream);
     }
@@ -823,15 +838,13 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
 }
 
 // The instantiation list: MT = M for M <= 8 (no wasted rows), MT = 8 otherwise; each also as the
-// mma variant (kTc) without zeros, which takes M > 8 as MT = 16 (two token tiles share each
-// dequantized weight word).
+// mma variant (kTc), which takes M > 8 as MT = 16 (two token tiles share each dequantized weight
+// word).
 template <typename T, bool kZeros, bool kBias>
 cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
                         cudaStream_t stream) {
-  if constexpr (!kZeros) {
-    if (tc && p.m > kMaxMT) {
-      return launch_mt<T, kMaxTcMT, false, kBias>(p, split_k, pdl, true, narrow, stream);
-    }
+  if (tc && p.m > kMaxMT) {
+    return launch_mt<T, kMaxTcMT, kZeros, kBias>(p, split_k, pdl, true, narrow, stream);
   }
   const int64_t mt = std::min<int64_t>(p.m, kMaxMT);
   switch (mt) {
@@ -887,9 +900,8 @@ cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, bool narro
 //      distributed shared memory: no workspace, one launch.
 //   3: as 1, but for M > 8 the 16-token kernel runs at 4 CTAs per SM (a 4-slot weight ring per
 //      warp instead of 8: 16 warps per SM, 48 KB in flight instead of 12 warps and 84 KB).
-//   4: config 0's grid and streams with the multiply on mma.sync (kTc above); with zeros it runs
-//      config 0's math.
-//   5: config 4 with kNarrowWarps warps per CTA whatever the grid (with zeros: config 0's math).
+//   4: config 0's grid and streams with the multiply on mma.sync (kTc above).
+//   5: config 4 with kNarrowWarps warps per CTA whatever the grid.
 enum : int32_t {
   kCfgCudaCore = 0,
   kCfgTcWorkspace = 1,
