@@ -311,7 +311,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         const T* from = valid ? src : tile0;
         cp_async_16<CpCache::kL1>(dst + kFourRows * i, from, valid ? 16u : 0u);
         cp_async_16<CpCache::kL1>(dst + kFourRows * i + kNextTile, ok1 ? from + kTileK : from,
-                       valid && ok1 ? 16u : 0u);
+                                  valid && ok1 ? 16u : 0u);
         src += 4 * stride;
       }
     }
@@ -801,7 +801,6 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaSt
 template <typename T, int MT, bool kZeros, bool kBias>
 cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
                       cudaStream_t stream) {
-  const bool use_tc = tc;
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
   if (m_blocks > 0x7fffffff || split_k > 65535) return cudaErrorInvalidValue;
@@ -810,9 +809,9 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
   const cudaError_t qerr = current_device_sm_count(&device, &sms);
   if (qerr != cudaSuccess) return qerr;
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
-  const int warps = use_tc && narrow ? kNarrowWarps
-                    : wide             ? max_warps_for(MT, use_tc)
-                                       : warps_for(MT, use_tc);
+  const int warps = tc && narrow ? kNarrowWarps
+                    : wide         ? max_warps_for(MT, tc)
+                                   : warps_for(MT, tc);
   const int threads = 32 * warps;
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
@@ -826,11 +825,11 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
     cudaError_t err = cudaErrorInvalidValue;
     {
       constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
-      if (use_tc) err = launch_one<kMma, MT, true>(q, grid, threads, pdl, stream);
+      if (tc) err = launch_one<kMma, MT, true>(q, grid, threads, pdl, stream);
     }
     if constexpr (MT <= kMaxMT) {
       constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
-      if (!use_tc) err = launch_one<kFma, MT, false>(q, grid, threads, pdl, stream);
+      if (!tc) err = launch_one<kFma, MT, false>(q, grid, threads, pdl, stream);
     }
     if (err != cudaSuccess) return err;
   }
