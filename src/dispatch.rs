@@ -155,6 +155,10 @@ pub const DEFAULT_SM_COUNT: usize = 132;
 /// 32-channel CTAs make more than ~2 waves' worth of tails where the 128-channel tensor-core CTAs
 /// do better (H100, session 7: 10240x8192 and 12288x4096 at M = 4 0.87-0.88x of the old rule).
 const GEMV_MMA_MAX_N_AT_M4: usize = 8192;
+/// Smallest N for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 2 for weights with
+/// zeros: below it N/32 CTAs leave most SMs idle where configuration 0 splits K (H100, session 10:
+/// 1024x4096 0.82-0.86x).
+const GEMV_MMA_MIN_N_ZEROS_AT_M2: usize = 2048;
 
 /// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K,
 /// sm_count, whether the weights are scale-only) (group and dtype do not change the choice today).
@@ -163,6 +167,11 @@ const GEMV_MMA_MAX_N_AT_M4: usize = 8192;
 ///   1024x4096 ... 16384x4096) it was 1.02-1.79x faster than the rule below at M = 2-4 and
 ///   0.97-1.31x at M = 1 (0.97 on 10240x8192 only); at M = 5..8 it won on some shapes and lost up
 ///   to 13% on others, so the rule below keeps those.
+/// - Weights with zeros, M = 2, N >= GEMV_MMA_MIN_N_ZEROS_AT_M2: the same (since session 10 the
+///   mma grid applies zeros itself). On the 12 of those 13 shapes with N >= 2048 (H100, fp16/bf16
+///   x group 128/64/32) it was 0.97-1.70x the rule below (median 1.22x); at M = 1 and 3..8 it
+///   lost on most shapes (config 0's per-piece zeros are cheaper at M = 1; wave tails above), so
+///   those keep the rules below.
 /// - M <= 2 otherwise: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048); at M = 2
 ///   it beat the tensor-core kernel on every measured shape but 28672x4096 (equal) — H100,
 ///   2026-11-26.
@@ -172,6 +181,9 @@ const GEMV_MMA_MAX_N_AT_M4: usize = 8192;
 pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize, scale_only: bool) -> (i32, i32) {
     let sm = sm_count.max(1);
     if scale_only && (m <= 2 || (m <= 4 && n <= GEMV_MMA_MAX_N_AT_M4)) {
+        return (GEMV_CFG_CUDA_CORE_MMA, 1);
+    }
+    if !scale_only && m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2 {
         return (GEMV_CFG_CUDA_CORE_MMA, 1);
     }
     if m <= 2 {
@@ -629,15 +641,17 @@ mod tests {
                         if cfg == GEMV_CFG_TC_CLUSTER {
                             assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
                         }
-                        // The heuristic picks config 4 for scale-only weights only (with zeros it
-                        // is measured on the tuned shapes alone).
-                        assert!(scale_only || cfg != GEMV_CFG_CUDA_CORE_MMA);
+                        // With zeros the heuristic picks config 4 at M = 2 from N = 2048 only.
+                        let zeros_mma = m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2;
+                        assert!(scale_only || zeros_mma || cfg != GEMV_CFG_CUDA_CORE_MMA);
                     }
                 }
             }
         }
         assert_eq!(gemv_config(1, 8192, 8192, 132, false).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(2, 8192, 8192, 132, false).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(2, 8192, 8192, 132, false), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(2, 1024, 4096, 132, false).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(3, 8192, 8192, 132, false).0, GEMV_CFG_TC_CLUSTER);
         assert_eq!(gemv_config(1, 1024, 4096, 132, false), (GEMV_CFG_CUDA_CORE, 4));
         assert_eq!(gemv_config(1, 28672, 8192, 132, true), (GEMV_CFG_CUDA_CORE_MMA, 1));
         assert_eq!(gemv_config(4, 8192, 8192, 132, true), (GEMV_CFG_CUDA_CORE_MMA, 1));
