@@ -6,9 +6,10 @@
 EDITED.json is SHIPPED.json with validated edits (keep-validated-edits.py). A problem without an
 entry of its own borrows the choice of the same N x K and M with another dtype, group or zero mode
 (src/tune.rs, Table::lookup_similar), so an edit also moves every problem that borrowed the edited
-entry, unmeasured (session 8 measured such moves at 0.73-0.98x). For every problem of the edited shapes (fp16/bf16 x group 32/64/128 x zeros or not)
-whose effective choice differs from SHIPPED's and that was not edited itself, an entry carrying
-SHIPPED's effective choice is added, until nothing moves. A borrower's new choice is kept instead
+entry, unmeasured (session 8 measured such moves at 0.73-0.98x). For every problem of the edited
+shapes (fp16/bf16 x group 32/64/128 x zeros or not) whose effective choice differs from SHIPPED's
+and that was not edited itself, an entry carrying SHIPPED's effective choice is added, until
+nothing moves. A borrower's new choice is kept instead
 when --before (bench --json with SHIPPED) and --after (bench --json runs, one or more, where that
 point ran the new choice) show it --min-speedup times faster at every measured M of its bucket.
 """
@@ -19,16 +20,12 @@ import json
 from tables import entry_key, load, problem, save, CHOICE_FIELDS
 
 BUCKETS = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16)]  # the tuner's decode buckets
-# GEMV configurations that cannot run with zeros (dispatch.rs, Choice::is_supported): none since
-# session 10 (configs 4 and 5 apply zeros in their own kernels; they were (4, 5) before).
-SCALE_ONLY_CONFIGS = ()
 SM90_FIRST_CONFIG = 16
 
 
-def supported(e, group, zeros):
-    """Choice::supported_for, as far as the decode buckets need it."""
-    if e["path"] == "gemv" and e["config"] in SCALE_ONLY_CONFIGS and zeros:
-        return False
+def supported(e, group):
+    """Choice::supported_for, as far as the decode buckets need it (every GEMV configuration runs
+    with and without zeros since session 10; configs 4 and 5 were scale-only before)."""
     if e["path"] == "tensor_core" and e["config"] >= SM90_FIRST_CONFIG and group == 32:
         return False
     return True
@@ -42,7 +39,7 @@ def effective(table, n, k, dtype, group, zeros, m):
             return tuple(e[f] for f in CHOICE_FIELDS), e
     ranked = []
     for e in here:
-        if not supported(e, group, zeros):
+        if not supported(e, group):
             continue
         pref = {(True, True): 0, (False, True): 1, (True, False): 2, (False, False): 3}[
             (e["dtype"] == dtype, e["group"] == group)]
