@@ -525,6 +525,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
         const T* ptr = scales;
         if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
+        // Rows lane_row(g, 2b) and lane_row(g, 2b + 1), spelled out: so written, their constant
+        // parts fold into the loads' immediate offsets (through lane_row the MT <= 8 kernels with
+        // zeros took 16-24 more instructions).
 #pragma unroll
         for (int b = 0; b < kBlocks; ++b) {
           sp[b] = T2(ptr[off + 16 * b + g], ptr[off + 16 * b + 8 + g]);
