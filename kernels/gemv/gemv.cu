@@ -97,8 +97,15 @@ constexpr int gemv_min_ctas(int mt, bool tc = false) {
 // different banks.
 constexpr int kTcRowWords = 36;
 constexpr bool natural_rows(int mt, bool tc) { return tc && mt > kMaxMT; }
+// Ring slots: the mma variant at MT <= 8 copies activations two steps ahead (three slots: 1.01-
+// 1.07x at M = 1-8 on H100); at MT = 16 a third slot is 55 KB more shared memory per SM, taken
+// from the L1 that serves the CTAs' shared activation reads (0.97-0.99x on 4096 x 14336), so it
+// keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11).
+constexpr int act_slots(int mt, bool tc) { return tc && mt <= kMaxMT ? 3 : 2; }
 template <int MT, bool kTc>
-constexpr int ring_words() { return 2 * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32); }
+constexpr int ring_words() {
+  return act_slots(MT, kTc) * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32);
+}
 template <int MT, bool kTc>
 constexpr size_t ring_bytes(int warps) { return sizeof(uint32_t) * ring_words<MT, kTc>() * warps; }
 
@@ -241,9 +248,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     };
     const int t = step_tile(s, 0);
     const bool ok0 = in_range || t < n_tiles, ok1 = t + 1 < n_tiles;
-    // kNatural: the base goes through an opaque move (as the scale pointer and the copies' row
-    // stride do): kept live across the k loop by ptxas' scheduling, they were what the MT = 16
-    // kernels spilled at 168 registers; rebuilt per use they cost a few instructions per step.
+    // kNatural: the base goes through an opaque move (as the scale pointer does): kept live across
+    // the k loop by ptxas' scheduling, it was among what the MT = 16 kernels spilled at 168
+    // registers; rebuilt per use it costs a few instructions per step.
     const uint8_t* wbase = w_lane;
     if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(wbase));
     const uint8_t* q0 = wbase + static_cast<int64_t>(t) * kTileBytes;
@@ -255,7 +262,11 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     buf[1][1] = ok1 ? ld(q1 + kTileBytes) : zero;
   };
   // Activations of step s (s < steps) into ring slot `slot`; a lone last tile is zero-filled (its
-  // weights are zero too), so the math needs no tail branch.
+  // weights are zero too), so the math needs no tail branch. Steps are copied in order, one call
+  // per step: the mma variant's copy source (token row 0 at the step's first tile) is a pointer
+  // that advances by one step's tiles (2 kW) per call instead of an address rebuilt from s.
+  const int64_t a_step = static_cast<int64_t>(2 * kW) * kTileK;
+  [[maybe_unused]] const T* a_next = a_src + static_cast<int64_t>(2 * warp) * kTileK;
   auto copy_a = [&](int s, int slot) {
     const int t = step_tile(s, 0);
     const bool ok1 = t + 1 < n_tiles;
@@ -265,6 +276,25 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // MT <= 4).
     constexpr bool kWalk = kTc && MT > kPartialMaxMT;
     const T* walk = a_src + static_cast<int64_t>(t) * kTileK;
+    // The mma variant's common step (every row exists, both tiles in range) takes a path without
+    // selects: immediate ring offsets, one pointer walking the rows (~60 fewer instructions per
+    // step at MT = 8). MT = 1 keeps the indexed copy, which measured 1-3% faster there (H100,
+    // bench/NOTES.md session 11).
+    constexpr bool kFast = kTc && MT > 1;
+    if constexpr (kFast) {
+      walk = a_next;
+      a_next += a_step;
+    }
+    if (kFast && ok1 && m_valid == MT) {
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        cp_async_4(copy_dst + 4 * 32 * (m + MT * (0 + kStepTiles * slot)), walk, 4u);
+        cp_async_4(copy_dst + 4 * 32 * (m + MT * (1 + kStepTiles * slot)), walk + kTileK, 4u);
+        walk += p.lda;
+      }
+      cp_async_commit();
+      return;
+    }
 #pragma unroll
     for (int m = 0; m < MT; ++m) {
       const T* src =
@@ -286,16 +316,20 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   const int copy_row = lane >> 3;
   const T* a_chunk = static_cast<const T*>(p.a) + m_base * p.lda +
                      static_cast<int64_t>(t_begin) * kTileK + 8 * (lane & 7);  // token row 0
-  const uint32_t tc_copy_dst = s_act_warp + 4 * kTcRowWords * copy_row + 16 * (lane & 7);
+  // Held in a register (opaque move): ptxas otherwise rebuilds it from the thread index every step.
+  uint32_t tc_copy_dst = s_act_warp + 4 * kTcRowWords * copy_row + 16 * (lane & 7);
+  if constexpr (kNatural) asm volatile("mov.b32 %0, %0;" : "+r"(tc_copy_dst));
+  // The lane's source row (copy_row) at its next step's first tile, advanced per call as a_next.
+  const T* a_copy = a_chunk + copy_row * p.lda + static_cast<int64_t>(2 * warp) * kTileK;
   auto copy_a_tc = [&](int s, int slot) {
     const int t = step_tile(s, 0);
     const T* tile0 = a_chunk + static_cast<int64_t>(t) * kTileK;
     const uint32_t dst = tc_copy_dst + 4 * kTcRowWords * MT * kStepTiles * slot;
     constexpr uint32_t kNextTile = 4 * kTcRowWords * MT;  // ring bytes from tile 0's row to tile 1's
     constexpr uint32_t kFourRows = 4 * kTcRowWords * 4;
-    int64_t stride;  // p.lda, opaque (see load_w)
-    asm volatile("mov.b64 %0, %1;" : "=l"(stride) : "l"(p.lda));
-    const T* src = tile0 + copy_row * stride;
+    const int64_t stride = p.lda;
+    const T* src = a_copy;
+    a_copy += a_step;
     const bool ok1 = t + 1 < n_tiles;
     if (ok1 && m_valid == MT) {
 #pragma unroll
@@ -493,9 +527,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     for (int b = 0; b < kBlocks; ++b)
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc_tc[nt][b][i] = 0.f;
-  // Natural rows (MT = 16): the ldmatrix row a lane addresses, token lane % 8 (+ 8 for the
-  // second token tile) at chunk (lane / 8) % 2 of the sub-block.
-  const uint32_t ldsm_lane = s_act_warp + 4 * kTcRowWords * (lane & 7) + 16 * ((lane >> 3) & 1);
+  // Natural rows (MT = 16): the ldmatrix row a lane addresses, token lane % 8 of token tile
+  // lane / 16 at chunk (lane / 8) % 2 of the sub-block (one ldmatrix.x4: both token tiles). Held
+  // in a register as tc_copy_dst is.
+  uint32_t ldsm_lane =
+      s_act_warp + 4 * kTcRowWords * ((lane & 7) + 8 * (lane >> 4)) + 16 * ((lane >> 3) & 1);
+  if constexpr (kNatural) asm volatile("mov.b32 %0, %0;" : "+r"(ldsm_lane));
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
   // A pair's low / high half in both halves.
@@ -592,12 +629,14 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       for (int jj = 0; jj < 2; ++jj) {
         const int j = 2 * h + jj;
         uint32_t bf[kNt][2];
+        if constexpr (kNatural) {
+          static_assert(kNt == 2, "one ldmatrix.x4 holds both token tiles");
+          uint32_t r[4];
+          ldmatrix_x4(r, ldsm_lane + 16 * (2 * j) + 4 * kTcRowWords * MT * (u + kStepTiles * slot));
+          bf[0][0] = r[0]; bf[0][1] = r[1]; bf[1][0] = r[2]; bf[1][1] = r[3];
+        } else {
 #pragma unroll
-        for (int nt = 0; nt < kNt; ++nt) {
-          if constexpr (kNatural) {
-            ldmatrix_x2(bf[nt], ldsm_lane + 16 * (2 * j) +
-                                    4 * kTcRowWords * (8 * nt + MT * (u + kStepTiles * slot)));
-          } else {
+          for (int nt = 0; nt < kNt; ++nt) {
             bf[nt][0] = jj == 0 ? bv.x : bv.z;
             bf[nt][1] = jj == 0 ? bv.y : bv.w;
           }
@@ -646,7 +685,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
 
   // Weights of the two steps after the one being consumed stay in flight (2 x 4 x 16 B/lane) in a
   // 3-buffer ring unrolled by 3 (shifting buffers cost 32 moves per step); activations one step
-  // ahead in the shared ring (slot s & 1).
+  // (FMA kernels) or two (mma variant) ahead in the shared ring.
   {
     uint4 wb[3][kStepTiles][kBlocks];
     // The CTA's first two steps of every warp are one contiguous range of each block: one bulk
@@ -671,29 +710,39 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         copy_a(s, slot);
       }
     };
+    // kAhead steps of activations in flight: one copy group per step (empty past the last).
+    constexpr int kSlots = act_slots(MT, kTc);
+    constexpr int kAhead = kSlots - 1;
     if (steps > 0) copy_step(0, 0);
+    if constexpr (kAhead == 2) {
+      if (steps > 1) copy_step(1, 1);
+      else cp_async_commit();
+    }
     auto k_loop = [&](auto piece_q) {
+      // pos = s % 3, the unrolled position: the slot of a 3-slot ring, so that its offsets are
+      // immediates; a 2-slot ring's slot is s & 1.
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
-                          uint4 (&next2)[kStepTiles][kBlocks]) {
+                          uint4 (&next2)[kStepTiles][kBlocks], auto pos) {
+        constexpr int kPos = decltype(pos)::value;
         if (s + 2 < steps) load_w(next2, s + 2, true, std::false_type{});
-        __syncwarp();  // every lane has read slot (s + 1) & 1 in step s - 1
-        if (s + 1 < steps) copy_step(s + 1, (s + 1) & 1);
+        __syncwarp();  // every lane has read the slot of step s - 1, which the copy below refills
+        if (s + kAhead < steps) copy_step(s + kAhead, kSlots == 3 ? (kPos + 2) % 3 : (s + 1) & 1);
         else cp_async_commit();
-        cp_async_wait<1>();  // step s's copies (this lane's) have landed
-        __syncwarp();        // ... and every other lane's
+        cp_async_wait<kAhead>();  // step s's copies (this lane's) have landed
+        __syncwarp();             // ... and every other lane's
         if constexpr (kTc) {
-          process_tc(cur, s, s & 1, piece_q);
+          process_tc(cur, s, kSlots == 3 ? kPos : s & 1, piece_q);
         } else {
           process(cur, s, s & 1, piece_q);
         }
       };
 #pragma unroll 1
       for (int s = 0; s < steps; s += 3) {
-        one_step(s, wb[0], wb[2]);
+        one_step(s, wb[0], wb[2], std::integral_constant<int, 0>{});
         if (s + 1 >= steps) break;
-        one_step(s + 1, wb[1], wb[0]);
+        one_step(s + 1, wb[1], wb[0], std::integral_constant<int, 1>{});
         if (s + 2 >= steps) break;
-        one_step(s + 2, wb[2], wb[1]);
+        one_step(s + 2, wb[2], wb[1], std::integral_constant<int, 2>{});
       }
     };
     if (p.group_shift >= 7) k_loop(std::integral_constant<int, 4>{});
