@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""force-table.py OUT CONFIG SPLIT MLO MHI [PATH] [--base TABLE] [--all]: a shipped table
+"""force-table.py OUT CONFIG SPLIT MLO MHI [PATH] [--base TABLE] [--all] [--fill]: a shipped table
 (--base, default tables/h100.json) with every fp16 g128 (no zeros) entry whose M bucket lies in
-[MLO, MHI] set to (PATH, CONFIG, SPLIT); --all: every scale-only entry (all dtypes and groups).
+[MLO, MHI] set to (PATH, CONFIG, SPLIT); --all: every scale-only entry (all dtypes and groups);
+--fill: every decode bucket in [MLO, MHI] of every problem on the table's decode shapes (fp16 /
+bf16 x group 32 / 64 / 128 x with and without zeros), entries added where the table had none, so
+that no problem borrows another's choice.
 PATH is tensor_core (default) or gemv. For forced-row experiments: w4a16-bench --load-table OUT
 runs that row in those buckets (the table must be the card's own: the bench refuses another's)."""
 import argparse
@@ -18,6 +21,7 @@ ap.add_argument("mhi", type=int)
 ap.add_argument("path", nargs="?", default="tensor_core")
 ap.add_argument("--base", default=os.path.join(os.path.dirname(__file__), "..", "tables", "h100.json"))
 ap.add_argument("--all", action="store_true", help="every scale-only entry, not only fp16 g128")
+ap.add_argument("--fill", action="store_true", help="an entry for every decode problem and bucket")
 args = ap.parse_args()
 table = load(args.base)
 n = 0
@@ -26,5 +30,26 @@ for e in table["entries"]:
     if chosen and not e["zeros"] and args.mlo <= e["m_min"] and e["m_max"] <= args.mhi:
         e.update(path=args.path, config=args.config, split_k=args.split)
         n += 1
+if args.fill:
+    buckets = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16)]  # src/tune.rs decode buckets
+    shapes = sorted({(e["n"], e["k"]) for e in table["entries"] if e["m_max"] <= 16})
+    have = {(e["dtype"], e["n"], e["k"], e["group"], e["zeros"], e["m_min"], e["m_max"])
+            for e in table["entries"]}
+    for n_, k_ in shapes:
+        for dtype in ("fp16", "bf16"):
+            for group in (32, 64, 128):
+                for zeros in (False, True):
+                    for lo, hi in buckets:
+                        if not (args.mlo <= lo and hi <= args.mhi):
+                            continue
+                        key = (dtype, n_, k_, group, zeros, lo, hi)
+                        if key in have:
+                            e = next(e for e in table["entries"] if (e["dtype"], e["n"], e["k"], e["group"], e["zeros"], e["m_min"], e["m_max"]) == key)
+                            e.update(path=args.path, config=args.config, split_k=args.split)
+                        else:
+                            table["entries"].append(dict(dtype=dtype, n=n_, k=k_, group=group, zeros=zeros, m_min=lo,
+                                                         m_max=hi, path=args.path, config=args.config,
+                                                         split_k=args.split, us=0.0))
+                        n += 1
 save(table, args.out)
 print(args.out, n, "entries")
