@@ -155,13 +155,17 @@ pub const DEFAULT_SM_COUNT: usize = 132;
 /// 32-channel CTAs make more than ~2 waves' worth of tails where the 128-channel tensor-core CTAs
 /// do better (H100, session 7: 10240x8192 and 12288x4096 at M = 4 0.87-0.88x of the old rule).
 const GEMV_MMA_MAX_N_AT_M4: usize = 8192;
+/// Smallest group size for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 5..16 (N up
+/// to GEMV_MMA_MAX_N_AT_M4): with group 32 it lost to the tensor-core kernel on 5120-wide shapes
+/// (H100, session 11: 0.90-0.98x) where group 128 won.
+const GEMV_MMA_MIN_GROUP_ABOVE_M4: usize = 64;
 /// Smallest N for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 2 for weights with
 /// zeros: below it N/32 CTAs leave most SMs idle where configuration 0 splits K (H100, session 10:
 /// 1024x4096 0.82-0.86x).
 const GEMV_MMA_MIN_N_ZEROS_AT_M2: usize = 2048;
 
 /// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K,
-/// sm_count, whether the weights are scale-only) (group and dtype do not change the choice today).
+/// sm_count, whether the weights are scale-only, group size) (dtype does not change the choice).
 /// - Scale-only weights, M <= 2, or M <= 4 with N <= GEMV_MMA_MAX_N_AT_M4: the CUDA-core grid
 ///   with the mma.sync multiply at split 1. On 13 shapes without table entries (H100, session 7:
 ///   1024x4096 ... 16384x4096) it was 1.02-1.79x faster than the rule below at M = 2-4 and
@@ -172,15 +176,32 @@ const GEMV_MMA_MIN_N_ZEROS_AT_M2: usize = 2048;
 ///   x group 128/64/32) it was 0.97-1.70x the rule below (median 1.22x); at M = 1 and 3..8 it
 ///   lost on most shapes (config 0's per-piece zeros are cheaper at M = 1; wave tails above), so
 ///   those keep the rules below.
+/// - Groups >= GEMV_MMA_MIN_GROUP_ABOVE_M4 and N <= GEMV_MMA_MAX_N_AT_M4: the same at M = 5..16
+///   for scale-only weights and at M = 9..16 with zeros. With gemv.v2.11's kernels, on those 13
+///   shapes (H100, session 11, fp16/bf16 x group 128/32) it was 1.004-2.18x the rule below
+///   (median 1.34x) wherever this picks it; with zeros at M = 5..8, wider N or group 32 it lost
+///   somewhere (down to 0.67x on 10240x8192 and 12288x4096, whose 32-channel CTAs leave a wave
+///   tail).
 /// - M <= 2 otherwise: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048); at M = 2
 ///   it beat the tensor-core kernel on every measured shape but 28672x4096 (equal) — H100,
 ///   2026-11-26.
 /// - M >= 2: the tensor-core kernel; when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
 ///   as a cluster so that about three CTAs per SM (its occupancy) run in one wave, keeping >= 4
 ///   k-steps (512 k) per split.
-pub fn gemv_config(m: usize, n: usize, k: usize, sm_count: usize, scale_only: bool) -> (i32, i32) {
+pub fn gemv_config(
+    m: usize,
+    n: usize,
+    k: usize,
+    sm_count: usize,
+    scale_only: bool,
+    group: usize,
+) -> (i32, i32) {
     let sm = sm_count.max(1);
     if scale_only && (m <= 2 || (m <= 4 && n <= GEMV_MMA_MAX_N_AT_M4)) {
+        return (GEMV_CFG_CUDA_CORE_MMA, 1);
+    }
+    let coarse_groups = group >= GEMV_MMA_MIN_GROUP_ABOVE_M4;
+    if coarse_groups && n <= GEMV_MMA_MAX_N_AT_M4 && (m >= 9 || (scale_only && m >= 5)) {
         return (GEMV_CFG_CUDA_CORE_MMA, 1);
     }
     if !scale_only && m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2 {
@@ -335,7 +356,7 @@ impl Choice {
             let (config, split_k) = Self::tensor_core_rule(w, m);
             return Choice { path: Path::TensorCore, config, split_k, reason: Reason::Heuristic };
         }
-        let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros);
+        let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros, w.group_size);
         if let Some((cfg, split)) = gemv_config_override() {
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
             let auto = match cfg {
@@ -634,30 +655,39 @@ mod tests {
         for &(n, k) in &[(64, 64), (4096, 4096), (6144, 4096), (8192, 8192), (28672, 4096), (4096, 14336), (1024, 57344)] {
             for m in 1..=GEMV_MAX_M {
                 for sm in [1, 78, 132, 1000] {
-                    for scale_only in [false, true] {
-                        let (cfg, split) = gemv_config(m, n, k, sm, scale_only);
+                    for (scale_only, group) in [(false, 32), (false, 128), (true, 32), (true, k)] {
+                        let (cfg, split) = gemv_config(m, n, k, sm, scale_only, group);
                         assert!(GEMV_CONFIGS.contains(&cfg));
                         assert!(split >= 1);
                         if cfg == GEMV_CFG_TC_CLUSTER {
                             assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
                         }
-                        // With zeros the heuristic picks config 4 at M = 2 from N = 2048 only.
-                        let zeros_mma = m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2;
+                        // With zeros the heuristic picks config 4 at M = 2 from N = 2048 and at
+                        // M >= 9 for groups >= 64 up to N = 8192 only.
+                        let zeros_mma = (m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2)
+                            || (m >= 9 && group >= 64 && n <= GEMV_MMA_MAX_N_AT_M4);
                         assert!(scale_only || zeros_mma || cfg != GEMV_CFG_CUDA_CORE_MMA);
                     }
                 }
             }
         }
-        assert_eq!(gemv_config(1, 8192, 8192, 132, false).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(2, 8192, 8192, 132, false), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(2, 1024, 4096, 132, false).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(3, 8192, 8192, 132, false).0, GEMV_CFG_TC_CLUSTER);
-        assert_eq!(gemv_config(1, 1024, 4096, 132, false), (GEMV_CFG_CUDA_CORE, 4));
-        assert_eq!(gemv_config(1, 28672, 8192, 132, true), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(4, 8192, 8192, 132, true), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(4, 28672, 8192, 132, true), (GEMV_CFG_TC_CLUSTER, 1));
-        assert_eq!(gemv_config(5, 4096, 4096, 132, true).0, GEMV_CFG_TC_CLUSTER);
-        assert_eq!(gemv_config(16, 4096, 4096, 132, true), (GEMV_CFG_TC_CLUSTER, 8));
+        let g = 128;
+        assert_eq!(gemv_config(1, 8192, 8192, 132, false, g).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(2, 8192, 8192, 132, false, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(2, 1024, 4096, 132, false, g).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(3, 8192, 8192, 132, false, g).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(1, 1024, 4096, 132, false, g), (GEMV_CFG_CUDA_CORE, 4));
+        assert_eq!(gemv_config(1, 28672, 8192, 132, true, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(4, 8192, 8192, 132, true, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(4, 28672, 8192, 132, true, g), (GEMV_CFG_TC_CLUSTER, 1));
+        // M = 5..16 (scale-only) and 9..16 (zeros) up to N = 8192 with groups >= 64: config 4.
+        assert_eq!(gemv_config(5, 4096, 4096, 132, true, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(16, 8192, 8192, 132, true, 4096), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(12, 4096, 4096, 132, false, 64), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(8, 4096, 4096, 132, false, g).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(5, 4096, 4096, 132, true, 32).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(16, 4096, 4096, 132, true, 32), (GEMV_CFG_TC_CLUSTER, 8));
+        assert_eq!(gemv_config(16, 10240, 8192, 132, true, g).0, GEMV_CFG_TC_CLUSTER);
     }
 
     #[test]
