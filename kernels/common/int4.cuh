@@ -51,6 +51,9 @@ struct DtypeTraits<half> {
   __device__ __forceinline__ static half2 splat(uint16_t raw) {
     return __half2half2(__ushort_as_half(raw));
   }
+  // A pair's low / high half in both halves.
+  __device__ __forceinline__ static half2 lo_splat(half2 v) { return __low2half2(v); }
+  __device__ __forceinline__ static half2 hi_splat(half2 v) { return __high2half2(v); }
 };
 
 template <>
@@ -70,6 +73,12 @@ struct DtypeTraits<__nv_bfloat16> {
   }
   __device__ __forceinline__ static __nv_bfloat162 splat(uint16_t raw) {
     return __bfloat162bfloat162(__ushort_as_bfloat16(raw));
+  }
+  __device__ __forceinline__ static __nv_bfloat162 lo_splat(__nv_bfloat162 v) {
+    return __low2bfloat162(v);
+  }
+  __device__ __forceinline__ static __nv_bfloat162 hi_splat(__nv_bfloat162 v) {
+    return __high2bfloat162(v);
   }
 };
 

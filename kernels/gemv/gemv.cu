@@ -535,13 +535,6 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   if constexpr (kNatural) asm volatile("mov.b32 %0, %0;" : "+r"(ldsm_lane));
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
-  // A pair's low / high half in both halves.
-  auto lo_splat = [](T2 v) {
-    if constexpr (kX16) return __low2half2(v); else return __low2bfloat162(v);
-  };
-  auto hi_splat = [](T2 v) {
-    if constexpr (kX16) return __high2half2(v); else return __high2bfloat162(v);
-  };
   auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
     constexpr int kPieceQ = decltype(piece_q)::value;
     // Group 32 (a piece per half tile) at MT = 16 scales the dequantized weights before the mma
@@ -650,9 +643,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
             // Pairs 0..3: rows g, g + 8, g, g + 8 (the x16 form would need scale / 16 in T,
             // which leaves fp16's normal range for scales below ~1e-3).
             int4x8_to_pairs<T>(word, pr);
-            const T2 lo = lo_splat(sp[b]), hi = hi_splat(sp[b]);
+            const T2 lo = Tr::lo_splat(sp[b]), hi = Tr::hi_splat(sp[b]);
             if constexpr (kZeros) {
-              const T2 zlo = lo_splat(zp[b]), zhi = hi_splat(zp[b]);
+              const T2 zlo = Tr::lo_splat(zp[b]), zhi = Tr::hi_splat(zp[b]);
               pr[0] = __hfma2(pr[0], lo, zlo);
               pr[1] = __hfma2(pr[1], hi, zhi);
               pr[2] = __hfma2(pr[2], lo, zlo);
