@@ -97,7 +97,7 @@ constexpr int gemv_min_ctas(int mt, bool tc = false) {
 // different banks.
 constexpr int kTcRowWords = 36;
 constexpr bool natural_rows(int mt, bool tc) { return tc && mt > kMaxMT; }
-// Ring slots: the mma variant at MT <= 8 copies activations two steps ahead (three slots: 1.01-
+// Ring slots: the mma variant at MT <= 8 copies activations two steps ahead (three slots: up to
 // 1.07x at M = 1-8 on H100); at MT = 16 a third slot is 55 KB more shared memory per SM, taken
 // from the L1 that serves the CTAs' shared activation reads (0.97-0.99x on 4096 x 14336), so it
 // keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11).
