@@ -11,27 +11,10 @@ every run of the variant beat every run of the base. Prints one row per point (b
 median, lowest and highest ratio over the points.
 """
 import collections
-import glob
-import json
-import os
 import statistics
 import sys
 
-
-def load(directory, name):
-    times, info = collections.defaultdict(list), {}
-    files = sorted(glob.glob(os.path.join(directory, f"{name}-r*.json")))
-    if not files:
-        sys.exit(f"no runs {name}-r*.json in {directory}")
-    for path in files:
-        with open(path) as f:
-            for r in json.load(f)["rows"]:
-                if r.get("us") is None:
-                    continue
-                key = (r["N"], r["K"], r["M"], r["dtype"], r["group"], r["zeros"])
-                times[key].append(r["us"])
-                info[key] = r
-    return times, info
+from tables import bench_runs
 
 
 def main():
@@ -39,8 +22,8 @@ def main():
     if len(args) < 3:
         sys.exit(__doc__)
     directory, names = args[0], args[1:]
-    base, binfo = load(directory, names[0])
-    variants = [load(directory, n)[0] for n in names[1:]]
+    base, binfo = bench_runs(directory, names[0])
+    variants = [bench_runs(directory, n)[0] for n in names[1:]]
     if "--summary" in sys.argv:
         for name, var in zip(names[1:], variants):
             by_m = collections.defaultdict(list)

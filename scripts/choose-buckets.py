@@ -16,33 +16,9 @@ time at the bucket's largest measured M. Prints each decision. Run pin-borrowers
 edited entry also moves the problems that borrowed the old one.
 """
 import argparse
-import collections
-import glob
-import json
-import os
 import re
 
-from tables import entry_key, load, save
-
-BUCKETS = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16)]  # src/tune.rs decode buckets
-
-
-def runs(directory, name):
-    """(N, K, M, dtype, group, zeros) -> [us per run], and -> config name."""
-    times, configs = collections.defaultdict(list), {}
-    files = sorted(glob.glob(os.path.join(directory, f"{name}-r*.json")))
-    if not files:
-        raise SystemExit(f"no runs {name}-r*.json in {directory}")
-    for path in files:
-        with open(path) as f:
-            for r in json.load(f)["rows"]:
-                if r.get("us") is None:
-                    continue
-                key = (r["N"], r["K"], r["M"], r["dtype"], r["group"], r["zeros"])
-                times[key].append(r["us"])
-                configs[key] = r["config"]
-    return times, configs
-
+from tables import DECODE_BUCKETS, bench_runs, entry_key, load, save
 
 def choice(config_name):
     """The table fields of a bench config name (gemv.v2.cfg4.splitk1, tc.v2.sm90.cfg44...)."""
@@ -66,12 +42,12 @@ def main():
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     table = load(args.table)
-    base, base_cfg = runs(args.runs, args.base)
-    alts = {name: runs(args.runs, name) for name in args.alt}
+    base, base_rows = bench_runs(args.runs, args.base)
+    alts = {name: bench_runs(args.runs, name) for name in args.alt}
     problems = sorted({(k[0], k[1], k[3], k[4], k[5]) for k in base})
     edits = []
     for n, kk, dtype, group, zeros in problems:
-        for lo, hi in BUCKETS:
+        for lo, hi in DECODE_BUCKETS:
             if hi > args.m_max:
                 continue
             keys = sorted(k for k in base if (k[0], k[1], k[3], k[4], k[5]) == (n, kk, dtype, group, zeros)
@@ -79,11 +55,11 @@ def main():
             if not keys:
                 continue
             best = None
-            for name, (times, configs) in alts.items():
+            for name, (times, rows) in alts.items():
                 if not all(k in times for k in keys):
                     continue
-                cfgs = {configs[k] for k in keys}
-                if len(cfgs) != 1 or cfgs <= {base_cfg[k] for k in keys}:
+                cfgs = {rows[k]["config"] for k in keys}
+                if len(cfgs) != 1 or cfgs <= {base_rows[k]["config"] for k in keys}:
                     continue
                 ratios = [min(base[k]) / max(times[k]) for k in keys]
                 if min(ratios) >= args.min_speedup and (best is None or sum(ratios) > sum(best[2])):
@@ -100,7 +76,7 @@ def main():
             table["entries"] = [e for e in table["entries"] if entry_key(e) != entry_key(entry)]
             table["entries"].append(entry)
             edits.append(entry)
-            old = sorted({base_cfg[k] for k in keys})
+            old = sorted({base_rows[k]["config"] for k in keys})
             print(f"{dtype} {n}x{kk} g{group} zeros={zeros} M {lo}..{hi}: {'/'.join(old)} -> {cfg} "
                   f"({name}) x{min(ratios):.3f}-{max(ratios):.3f}")
     save(table, args.out)

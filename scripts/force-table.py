@@ -10,7 +10,7 @@ runs that row in those buckets (the table must be the card's own: the bench refu
 import argparse
 import os
 
-from tables import load, save
+from tables import DECODE_BUCKETS, entry_key, load, save
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("out")
@@ -31,25 +31,22 @@ for e in table["entries"]:
         e.update(path=args.path, config=args.config, split_k=args.split)
         n += 1
 if args.fill:
-    buckets = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16)]  # src/tune.rs decode buckets
     shapes = sorted({(e["n"], e["k"]) for e in table["entries"] if e["m_max"] <= 16})
-    have = {(e["dtype"], e["n"], e["k"], e["group"], e["zeros"], e["m_min"], e["m_max"])
-            for e in table["entries"]}
+    by_key = {entry_key(e): e for e in table["entries"]}
     for n_, k_ in shapes:
         for dtype in ("fp16", "bf16"):
             for group in (32, 64, 128):
                 for zeros in (False, True):
-                    for lo, hi in buckets:
+                    for lo, hi in DECODE_BUCKETS:
                         if not (args.mlo <= lo and hi <= args.mhi):
                             continue
-                        key = (dtype, n_, k_, group, zeros, lo, hi)
-                        if key in have:
-                            e = next(e for e in table["entries"] if (e["dtype"], e["n"], e["k"], e["group"], e["zeros"], e["m_min"], e["m_max"]) == key)
-                            e.update(path=args.path, config=args.config, split_k=args.split)
+                        forced = dict(path=args.path, config=args.config, split_k=args.split)
+                        entry = by_key.get((dtype, n_, k_, group, zeros, lo, hi))
+                        if entry is None:
+                            table["entries"].append(dict(dtype=dtype, n=n_, k=k_, group=group, zeros=zeros,
+                                                         m_min=lo, m_max=hi, **forced, us=0.0))
                         else:
-                            table["entries"].append(dict(dtype=dtype, n=n_, k=k_, group=group, zeros=zeros, m_min=lo,
-                                                         m_max=hi, path=args.path, config=args.config,
-                                                         split_k=args.split, us=0.0))
+                            entry.update(forced)
                         n += 1
 save(table, args.out)
 print(args.out, n, "entries")

@@ -17,9 +17,8 @@ import argparse
 import copy
 import json
 
-from tables import entry_key, load, problem, save, CHOICE_FIELDS
+from tables import DECODE_BUCKETS, entry_key, load, problem, save, CHOICE_FIELDS
 
-BUCKETS = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16)]  # the tuner's decode buckets
 SM90_FIRST_CONFIG = 16
 
 
@@ -102,7 +101,7 @@ def main():
             for dtype in ("fp16", "bf16"):
                 for group in (32, 64, 128):
                     for zeros in (False, True):
-                        for lo, hi in BUCKETS:
+                        for lo, hi in DECODE_BUCKETS:
                             if (dtype, n, k, group, zeros, lo, hi) in edits:
                                 continue
                             for m in range(lo, hi + 1):
