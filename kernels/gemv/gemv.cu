@@ -275,16 +275,13 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // spilled in the FMA kernels at MT = 6, 7 and measured up to 4% slower in the mma variant at
     // MT <= 4).
     constexpr bool kWalk = kTc && MT > kPartialMaxMT;
-    const T* walk = a_src + static_cast<int64_t>(t) * kTileK;
     // The mma variant's common step (every row exists, both tiles in range) takes a path without
     // selects: immediate ring offsets, one pointer walking the rows (~60 fewer instructions per
     // step at MT = 8). MT = 1 keeps the indexed copy, which measured 1-3% faster there (H100,
     // bench/NOTES.md session 11).
     constexpr bool kFast = kTc && MT > 1;
-    if constexpr (kFast) {
-      walk = a_next;
-      a_next += a_step;
-    }
+    const T* walk = kFast ? a_next : a_src + static_cast<int64_t>(t) * kTileK;
+    if constexpr (kFast) a_next += a_step;
     if (kFast && ok1 && m_valid == MT) {
 #pragma unroll
       for (int m = 0; m < MT; ++m) {
