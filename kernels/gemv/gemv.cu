@@ -102,6 +102,8 @@ constexpr bool natural_rows(int mt, bool tc) { return tc && mt > kMaxMT; }
 // from the L1 that serves the CTAs' shared activation reads (0.97-0.99x on 4096 x 14336), so it
 // keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11).
 constexpr int act_slots(int mt, bool tc) { return tc && mt <= kMaxMT ? 3 : 2; }
+// The mma variant's scales (and zeros) a lane fetches per step with group >= 128 (load_sc).
+constexpr int sc_values(bool zeros) { return (zeros ? 2 : 1) * kLaneRows; }
 template <int MT, bool kTc>
 constexpr int ring_words() {
   return act_slots(MT, kTc) * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32);
@@ -231,6 +233,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   const T* a_src = static_cast<const T*>(p.a) + m_base * p.lda +
                    static_cast<int64_t>(t_begin) * kTileK + 2 * lane;
   const T* scales = static_cast<const T*>(p.scales) + n_cta;
+  // Scale rows use k clamped to K - 1: the second tile of a split's last step may lie past K (a
+  // lone 64-k tile; its weights and activations are zero-filled), and its group row does not exist.
+  const int k_last = static_cast<int>(p.k) - 1;  // K <= 2^20
   const T* zeros = static_cast<const T*>(p.zeros) + n_cta;
   const uint32_t s_act_warp = smem_addr(ring_of(warp));
   const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
@@ -260,6 +265,22 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     buf[0][1] = ok0 ? ld(q1) : zero;
     buf[1][0] = ok1 ? ld(q0 + kTileBytes) : zero;
     buf[1][1] = ok1 ? ld(q1 + kTileBytes) : zero;
+  };
+  // The mma variant's scales (and zeros) of step s (group >= 128: one group per step), fetched
+  // with the step's weights, two steps ahead (see kStepScales in process_tc): sb[r] = the raw bits
+  // of lane row r's scale, sb[kLaneRows + r] its zero. Raw, not packed into pairs: a pack here is
+  // an instruction that waits for the loads at once (a DRAM round trip per step).
+  auto load_sc = [&](uint32_t (&sb)[sc_values(kZeros)], int s) {
+    const int kk = (t_begin + step_tile(s, 0)) * kTileK;
+    const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+    const uint16_t* ptr = reinterpret_cast<const uint16_t*>(scales);
+    const uint16_t* zsrc = reinterpret_cast<const uint16_t*>(zeros);
+    if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
+#pragma unroll
+    for (int r = 0; r < kLaneRows; ++r) {
+      sb[r] = ptr[off + lane_row(g, r)];
+      if constexpr (kZeros) sb[kLaneRows + r] = zsrc[off + lane_row(g, r)];
+    }
   };
   // Activations of step s (s < steps) into ring slot `slot`; a lone last tile is zero-filled (its
   // weights are zero too), so the math needs no tail branch. Steps are copied in order, one call
@@ -355,10 +376,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
 #pragma unroll
     for (int r = 0; r < kLaneRows; ++r) acc[m][r] = 0.f;
 
-  // Scales (and zeros) of the group holding k index kk, for the lane's 4 rows (16-B apart).
-  // kk is clamped to K - 1: the second tile of a split's last step may lie past K (a lone 64-k
-  // tile; its weights and activations are zero-filled), and its group row does not exist.
-  const int k_last = static_cast<int>(p.k) - 1;  // K <= 2^20
+  // Scales (and zeros) of the group holding k index kk (clamped: k_last), for the lane's 4 rows.
   auto load_sz = [&](int kk, float (&s4)[kLaneRows], float (&z4)[kLaneRows]) {
     const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
     const T* sp = scales;
@@ -532,8 +550,17 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   if constexpr (kNatural) asm volatile("mov.b32 %0, %0;" : "+r"(ldsm_lane));
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
-  auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks], int s, int slot, auto piece_q) {
+  auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks],
+                        const uint32_t (&cur_sc)[sc_values(kZeros)], int s, int slot,
+                        auto piece_q) {
     constexpr int kPieceQ = decltype(piece_q)::value;
+    // One group per step (group >= 128): the step's scales (and zeros) came with its weights, two
+    // steps ahead (load_sc). Loaded here, at the step's start, they were the k loop's top stall
+    // (ncu: 16% of the samples on one conversion, which ptxas places right after the loads, where
+    // the flush needs them only at the step's end): H100 1.00-1.19x scale-only, 1.10-1.25x with
+    // zeros (bench/NOTES.md, session 12). Smaller groups keep loading per piece (2-4 pieces per
+    // step would hold 24-48 more registers in flight).
+    constexpr bool kStepScales = kPieceQ == 4;
     // Group 32 (a piece per half tile) at MT = 16 scales the dequantized weights before the mma
     // (one HMUL2 per pair; the products round to T once: 2^-11 relative in fp16, 2^-8 in bf16,
     // as in the tensor-core GEMV) and accumulates straight into acc_tc, instead of two token
@@ -548,7 +575,23 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     [[maybe_unused]] T2 sp[kBlocks];  // kScaleA: the pairs (scale of row g, of row g + 8)
     [[maybe_unused]] T2 zp[kBlocks];  // kScaleA with zeros: the same pairs of zeros
     auto load_scales = [&](int kk) {
-      if constexpr (kScaleA) {
+      if constexpr (kStepScales) {
+        auto pair = [](uint32_t lo, uint32_t hi) {
+          return as_pair<T2>(lo | hi << 16);
+        };
+#pragma unroll
+        for (int b = 0; b < kBlocks; ++b) {
+          if constexpr (kScaleA) {
+            sp[b] = pair(cur_sc[2 * b], cur_sc[2 * b + 1]);
+            if constexpr (kZeros) {
+              zp[b] = pair(cur_sc[kLaneRows + 2 * b], cur_sc[kLaneRows + 2 * b + 1]);
+            }
+          } else {
+            s4[2 * b] = Tr::to_float2(pair(cur_sc[2 * b], 0)).x;
+            s4[2 * b + 1] = Tr::to_float2(pair(cur_sc[2 * b + 1], 0)).x;
+          }
+        }
+      } else if constexpr (kScaleA) {
         const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
         const T* ptr = scales;
         if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
@@ -678,6 +721,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // (FMA kernels) or two (mma variant) ahead in the shared ring.
   {
     uint4 wb[3][kStepTiles][kBlocks];
+    uint32_t sc[3][sc_values(kZeros)];  // mma variant, group >= 128: load_sc's values
     // The CTA's first two steps of every warp are one contiguous range of each block: one bulk
     // L2 prefetch each, so they are on their way before the wait even where the compiler
     // schedules some of the register loads below after it (it does).
@@ -689,6 +733,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     }
     load_w(wb[0], 0, false, std::true_type{});
     load_w(wb[1], 1, false, std::true_type{});
+    if constexpr (kTc) {
+      if (p.group_shift >= 7) {
+        if (steps > 0) load_sc(sc[0], 0);
+        if (steps > 1) load_sc(sc[1], 1);
+      }
+    }
     // Weights and scales are never written by the kernel ahead (w4a16_set_pdl's contract): they
     // are fetched before the wait, everything else after it.
     grid_dependency_wait();
@@ -711,28 +761,34 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     auto k_loop = [&](auto piece_q) {
       // pos = s % 3, the unrolled position: the slot of a 3-slot ring, so that its offsets are
       // immediates; a 2-slot ring's slot is s & 1.
+      constexpr bool kStepScales = kTc && decltype(piece_q)::value == 4;
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
-                          uint4 (&next2)[kStepTiles][kBlocks], auto pos) {
+                          uint4 (&next2)[kStepTiles][kBlocks],
+                          const uint32_t (&cur_sc)[sc_values(kZeros)],
+                          uint32_t (&next2_sc)[sc_values(kZeros)], auto pos) {
         constexpr int kPos = decltype(pos)::value;
-        if (s + 2 < steps) load_w(next2, s + 2, true, std::false_type{});
+        if (s + 2 < steps) {
+          load_w(next2, s + 2, true, std::false_type{});
+          if constexpr (kStepScales) load_sc(next2_sc, s + 2);
+        }
         __syncwarp();  // every lane has read the slot of step s - 1, which the copy below refills
         if (s + kAhead < steps) copy_step(s + kAhead, kSlots == 3 ? (kPos + 2) % 3 : (s + 1) & 1);
         else cp_async_commit();
         cp_async_wait<kAhead>();  // step s's copies (this lane's) have landed
         __syncwarp();             // ... and every other lane's
         if constexpr (kTc) {
-          process_tc(cur, s, kSlots == 3 ? kPos : s & 1, piece_q);
+          process_tc(cur, cur_sc, s, kSlots == 3 ? kPos : s & 1, piece_q);
         } else {
           process(cur, s, s & 1, piece_q);
         }
       };
 #pragma unroll 1
       for (int s = 0; s < steps; s += 3) {
-        one_step(s, wb[0], wb[2], std::integral_constant<int, 0>{});
+        one_step(s, wb[0], wb[2], sc[0], sc[2], std::integral_constant<int, 0>{});
         if (s + 1 >= steps) break;
-        one_step(s + 1, wb[1], wb[0], std::integral_constant<int, 1>{});
+        one_step(s + 1, wb[1], wb[0], sc[1], sc[0], std::integral_constant<int, 1>{});
         if (s + 2 >= steps) break;
-        one_step(s + 2, wb[2], wb[1], std::integral_constant<int, 2>{});
+        one_step(s + 2, wb[2], wb[1], sc[2], sc[1], std::integral_constant<int, 2>{});
       }
     };
     if (p.group_shift >= 7) k_loop(std::integral_constant<int, 4>{});
