@@ -233,9 +233,13 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   const T* a_src = static_cast<const T*>(p.a) + m_base * p.lda +
                    static_cast<int64_t>(t_begin) * kTileK + 2 * lane;
   const T* scales = static_cast<const T*>(p.scales) + n_cta;
-  // Scale rows use k clamped to K - 1: the second tile of a split's last step may lie past K (a
-  // lone 64-k tile; its weights and activations are zero-filled), and its group row does not exist.
+  // Offset of the scale (and zero) row of the group holding k index kk. kk is clamped to K - 1:
+  // the second tile of a split's last step may lie past K (a lone 64-k tile; its weights and
+  // activations are zero-filled), and its group row does not exist.
   const int k_last = static_cast<int>(p.k) - 1;  // K <= 2^20
+  auto group_row = [&](int kk) {
+    return static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+  };
   const T* zeros = static_cast<const T*>(p.zeros) + n_cta;
   const uint32_t s_act_warp = smem_addr(ring_of(warp));
   const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
@@ -272,7 +276,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // an instruction that waits for the loads at once (a DRAM round trip per step).
   auto load_sc = [&](uint32_t (&sb)[sc_values(kZeros)], int s) {
     const int kk = (t_begin + step_tile(s, 0)) * kTileK;
-    const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+    const int64_t off = group_row(kk);
     const uint16_t* ptr = reinterpret_cast<const uint16_t*>(scales);
     const uint16_t* zsrc = reinterpret_cast<const uint16_t*>(zeros);
     if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
@@ -376,9 +380,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
 #pragma unroll
     for (int r = 0; r < kLaneRows; ++r) acc[m][r] = 0.f;
 
-  // Scales (and zeros) of the group holding k index kk (clamped: k_last), for the lane's 4 rows.
+  // Scales (and zeros) of the group holding k index kk (group_row), for the lane's 4 rows.
   auto load_sz = [&](int kk, float (&s4)[kLaneRows], float (&z4)[kLaneRows]) {
-    const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+    const int64_t off = group_row(kk);
     const T* sp = scales;
     if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(sp));
 #pragma unroll
@@ -592,7 +596,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
           }
         }
       } else if constexpr (kScaleA) {
-        const int64_t off = static_cast<int64_t>(min(kk, k_last) >> p.group_shift) * p.n;
+        const int64_t off = group_row(kk);
         const T* ptr = scales;
         if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
         // Rows lane_row(g, 2b) and lane_row(g, 2b + 1), spelled out: so written, their constant
@@ -731,10 +735,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       prefetch_l2_bulk(first, bytes);
       prefetch_l2_bulk(first + blk_bytes, bytes);
     }
+    // Group >= 128 (or K): one group per 128-k step (kPieceQ = 4 below).
+    const bool group_per_step = p.group_shift >= 7;
     load_w(wb[0], 0, false, std::true_type{});
     load_w(wb[1], 1, false, std::true_type{});
     if constexpr (kTc) {
-      if (p.group_shift >= 7) {
+      if (group_per_step) {
         if (steps > 0) load_sc(sc[0], 0);
         if (steps > 1) load_sc(sc[1], 1);
       }
@@ -791,7 +797,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         one_step(s + 2, wb[2], wb[1], sc[2], sc[1], std::integral_constant<int, 2>{});
       }
     };
-    if (p.group_shift >= 7) k_loop(std::integral_constant<int, 4>{});
+    if (group_per_step) k_loop(std::integral_constant<int, 4>{});
     else if (p.group_shift == 6) k_loop(std::integral_constant<int, 2>{});
     else k_loop(std::integral_constant<int, 1>{});  // group 32 (group_shift 5)
   }
