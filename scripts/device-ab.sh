@@ -19,8 +19,8 @@ t0=$(date +%s); REPO=$PWD
 CARD=${CARD:?CARD=h100 or h200}; BENCHES=${BENCHES:?BENCHES="base=archive other=archive ..."}
 SETS=${SETS:-S Z}; ROUNDS=${ROUNDS:-2}; NAME=${NAME:-ab}; TB=${TABLE:-$REPO/tables/$CARD.json}
 R=/tmp/res/$NAME-$CARD; mkdir -p "$R"
-nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$R/gpu.txt"
-grep -qi "${CARD}" "$R/gpu.txt" || { echo "not an $CARD" >&2; exit 3; }
+. "$REPO/scripts/device-lib.sh"
+device_check_card "$CARD"
 names=()
 for spec in $BENCHES; do
   name=${spec%%=*}; archive=${spec#*=}
@@ -33,19 +33,8 @@ for spec in $BENCHES; do
   names+=("$name")
 done
 [ ${#names[@]} -ge 2 ] || { echo "BENCHES needs a base and at least one other build" >&2; exit 2; }
-run() { # run-name build flags...
-  local run=$1 build=$2; shift 2
-  timeout 200 "/tmp/ab-bench/$build.bench" --graph --pdl --warmup 3 --reps 20 --graph-launches 10 \
-    --no-cublas "$@" --load-table "$TB" --json "$R/$run.json" --md "$R/$run.md" \
-    > "$R/$run.log" 2> "$R/$run.err"
-  echo "$run rc=$? t=$(( $(date +%s) - t0 ))s"
-  grep -hE "WRONG|not used|refus" "$R/$run.log" "$R/$run.err" | head -3
-}
-shapes=${SHAPES:-4096x4096,6144x4096,4096x14336,8192x8192,28672x4096,28672x8192,8192x28672}
-# (GROUP_SIZES, not GROUPS: bash sets GROUPS to the user's group ids.)
-grid="--shapes $shapes --m ${MS:-1,2,3,4,5,6,8,12,16} --dtype ${DTYPES:-fp16,bf16}"
-grid="$grid --group ${GROUP_SIZES:-128,64,32}"
-flags() { if [ "$1" = Z ]; then echo "$grid --zeros"; else echo "$grid"; fi; }
+run() { bench_run "$1" "/tmp/ab-bench/$2.bench" "$TB" "${@:3}"; }  # run-name build flags...
+flags() { decode_flags "$1"; }
 for r in $(seq 1 "$ROUNDS"); do
   for s in $SETS; do
     for b in "${names[@]}"; do run "$s-$b-r$r" "$b" $(flags "$s"); done

@@ -17,8 +17,8 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 t0=$(date +%s); REPO=$PWD
 CARD=${CARD:?CARD=h100 or h200}; SETS=${SETS:-S Z}; CONFIGS=${CONFIGS:-4 5}
 R=/tmp/res/table-pass-$CARD; mkdir -p "$R"
-nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$R/gpu.txt"
-grep -qi "${CARD}" "$R/gpu.txt" || { echo "not an $CARD" >&2; exit 3; }
+. "$REPO/scripts/device-lib.sh"
+device_check_card "$CARD"
 if [ -f "$REPO/dist/slim/gpu.tar.xz" ]; then
   tar xJf "$REPO/dist/slim/gpu.tar.xz" -C /tmp || exit 2
 else
@@ -28,15 +28,8 @@ TB=$REPO/tables/$CARD.json
 for c in $CONFIGS; do
   python3 "$REPO/scripts/force-table.py" "$R/forced-$c.json" "$c" 1 1 16 gemv --fill --base "$TB" > /dev/null || exit 2
 done
-run() { # name table flags...
-  local name=$1 tb=$2; shift 2
-  timeout 200 /tmp/gpu/w4a16-bench --graph --pdl --warmup 3 --reps 20 --graph-launches 10 --no-cublas "$@" \
-    --load-table "$tb" --json "$R/$name.json" --md "$R/$name.md" > "$R/$name.log" 2> "$R/$name.err"
-  echo "$name rc=$? t=$(( $(date +%s) - t0 ))s"; grep -hE "WRONG|not used|refus" "$R/$name.log" "$R/$name.err" | head -3
-}
-shapes=${SHAPES:-4096x4096,6144x4096,4096x14336,8192x8192,28672x4096,28672x8192,8192x28672}
-grid="--shapes $shapes --m ${MS:-1,2,3,4,5,6,8,12,16} --dtype fp16,bf16 --group 128,64,32"
-flags() { if [ "$1" = Z ]; then echo "$grid --zeros"; else echo "$grid"; fi; }
+run() { bench_run "$1" /tmp/gpu/w4a16-bench "${@:2}"; }  # name table flags...
+flags() { decode_flags "$1"; }
 for r in 1 2; do
   for s in $SETS; do
     run "$s-r$r" "$TB" $(flags "$s")
