@@ -104,12 +104,25 @@ constexpr bool natural_rows(int mt, bool tc) { return tc && mt > kMaxMT; }
 constexpr int act_slots(int mt, bool tc) { return tc && mt <= kMaxMT ? 3 : 2; }
 // The mma variant's scales (and zeros) a lane fetches per step with group >= 128 (load_sc).
 constexpr int sc_values(bool zeros) { return (zeros ? 2 : 1) * kLaneRows; }
+// The mma variant's shared scale ring for groups 64 and 32 (copy_sc): per warp
+// [slot][scales, zeros][piece][kRowsPerCta] 16-bit values; slots for steps s .. s + 2, up to 4
+// pieces (group 32) per step.
+constexpr int kScSlots = 3;
+constexpr int kScPieces = 4;
+constexpr int kScPieceBytes = 2 * kRowsPerCta;
+constexpr int sc_slot_bytes(bool zeros) { return (zeros ? 2 : 1) * kScPieces * kScPieceBytes; }
 template <int MT, bool kTc>
 constexpr int ring_words() {
   return act_slots(MT, kTc) * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32);
 }
-template <int MT, bool kTc>
-constexpr size_t ring_bytes(int warps) { return sizeof(uint32_t) * ring_words<MT, kTc>() * warps; }
+// Dynamic shared memory of the mma variant: every warp's activation ring, then (groups 64 / 32,
+// sc_ring) every warp's scale ring. Group >= 128 launches leave the scale rings out: with them the
+// config-5 kernels with zeros measured 0.94-0.97x at M = 1-8 (H100, bench/NOTES.md, session 13).
+template <int MT, bool kTc, bool kZeros>
+constexpr size_t ring_bytes(int warps, bool sc_ring = true) {
+  const size_t sc_bytes = sc_ring ? kScSlots * sc_slot_bytes(kZeros) : 0;
+  return (sizeof(uint32_t) * ring_words<MT, kTc>() + sc_bytes) * warps;
+}
 
 struct Params {
   const void* a;
@@ -143,6 +156,11 @@ __device__ __forceinline__ void cp_async_4(uint32_t dst, const void* src, uint32
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(src),
                "r"(src_bytes)
                : "memory");
+}
+
+// 8-byte global -> shared copy through L1 (the mma variant's group 64 / 32 scales).
+__device__ __forceinline__ void cp_async_8(uint32_t dst, const void* src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(dst), "l"(src) : "memory");
 }
 
 // Row (0..31 within the CTA) of a lane's accumulator r (0..3): block r/2, row g + 8 (r%2).
@@ -190,7 +208,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // 1.36x at M = 12-16 on H100. At MT <= 8 the same rows measured 0.92-1.02x (ldmatrix against one
   // LDS.128 per half tile), so they keep the permuted rows (bench/NOTES.md, session 9).
   // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The mma
-  // variant's rings are dynamic shared memory (the launch provides ring_bytes<MT, kTc>(warps);
+  // variant's rings are dynamic shared memory (the launch provides ring_bytes<MT, kTc, kZeros>;
   // 12 warps at MT = 16: 108 KB); the FMA kernels keep a static array sized for their largest
   // CTA (with the rings dynamic, ptxas' allocation of the MT = 7 kernels with zeros moved and
   // spilled 8 bytes).
@@ -242,6 +260,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   };
   const T* zeros = static_cast<const T*>(p.zeros) + n_cta;
   const uint32_t s_act_warp = smem_addr(ring_of(warp));
+  // The mma variant's scale ring (groups 64 / 32), after the kW activation rings.
+  const uint32_t s_sc_warp = smem_addr(s_ring_dynamic + kW * kRingWords) +
+                             warp * kScSlots * sc_slot_bytes(kZeros);
+  const uint16_t* s_sc_ptr = reinterpret_cast<const uint16_t*>(
+      reinterpret_cast<const uint8_t*>(s_ring_dynamic + kW * kRingWords) +
+      warp * kScSlots * sc_slot_bytes(kZeros));
   const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
 
   // Tile (relative to t_begin) u of step s of this warp.
@@ -271,7 +295,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     buf[1][1] = ok1 ? ld(q1 + kTileBytes) : zero;
   };
   // The mma variant's scales (and zeros) of step s (group >= 128: one group per step), fetched
-  // with the step's weights, two steps ahead (see kStepScales in process_tc): sb[r] = the raw bits
+  // with the step's weights, two steps ahead (see process_tc): sb[r] = the raw bits
   // of lane row r's scale, sb[kLaneRows + r] its zero. Raw, not packed into pairs: a pack here is
   // an instruction that waits for the loads at once (a DRAM round trip per step).
   auto load_sc = [&](uint32_t (&sb)[sc_values(kZeros)], int s) {
@@ -284,6 +308,24 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     for (int r = 0; r < kLaneRows; ++r) {
       sb[r] = ptr[off + lane_row(g, r)];
       if constexpr (kZeros) sb[kLaneRows + r] = zsrc[off + lane_row(g, r)];
+    }
+  };
+  // Groups 64 / 32 in the mma variant: step s's scales (and zeros) into scale slot `slot` of the
+  // warp's shared ring, one 8-byte cp.async per lane (rows 4 (lane % 8) .. + 3 of piece lane / 8),
+  // two steps ahead as the weights are: per-piece loads at the step's start were a DRAM round
+  // trip before each piece's conversion (as group >= 128's were, see load_sc), and a register
+  // ring of 2-4 pieces does not fit the register budget. The copy joins the activations' copy
+  // groups (see k_loop).
+  auto copy_sc = [&](int s, int slot, auto pieces) {
+    constexpr int kPieces = decltype(pieces)::value;  // 2 (group 64) or 4 (group 32)
+    const int pc = lane >> 3;
+    if (kPieces == kScPieces || pc < kPieces) {
+      const int kk = (t_begin + step_tile(s, 0)) * kTileK + pc * (2 * kTileK / kPieces);
+      const int64_t off = group_row(kk) + 4 * (lane & 7);
+      const uint32_t dst = s_sc_warp + sc_slot_bytes(kZeros) * slot + kScPieceBytes * pc +
+                           8 * (lane & 7);
+      cp_async_8(dst, scales + off);
+      if constexpr (kZeros) cp_async_8(dst + kScPieces * kScPieceBytes, zeros + off);
     }
   };
   // Activations of step s (s < steps) into ring slot `slot`; a lone last tile is zero-filled (its
@@ -556,15 +598,17 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   constexpr bool kX16 = std::is_same<T, half>::value;
   auto process_tc = [&](const uint4 (&cur)[kStepTiles][kBlocks],
                         const uint32_t (&cur_sc)[sc_values(kZeros)], int s, int slot,
-                        auto piece_q) {
+                        int sc_slot, auto piece_q) {
     constexpr int kPieceQ = decltype(piece_q)::value;
     // One group per step (group >= 128): the step's scales (and zeros) came with its weights, two
     // steps ahead (load_sc). Loaded here, at the step's start, they were the k loop's top stall
     // (ncu: 16% of the samples on one conversion, which ptxas places right after the loads, where
     // the flush needs them only at the step's end): H100 1.00-1.19x scale-only, 1.10-1.25x with
-    // zeros (bench/NOTES.md, session 12). Smaller groups keep loading per piece (2-4 pieces per
-    // step would hold 24-48 more registers in flight).
-    constexpr bool kStepScales = kPieceQ == 4;
+    // zeros (bench/NOTES.md, session 12). Groups 64 / 32 (2 or 4 pieces a step, too many
+    // registers to hold two steps ahead) take theirs from the warp's shared scale ring (copy_sc),
+    // slot sc_slot, fetched as far ahead: H100 1.07-1.28x scale-only, 1.22-1.28x with zeros
+    // (medians, config 4; bench/NOTES.md, session 13).
+    constexpr bool kSharedScales = kPieceQ < 4;
     // Group 32 (a piece per half tile) at MT = 16 scales the dequantized weights before the mma
     // (one HMUL2 per pair; the products round to T once: 2^-11 relative in fp16, 2^-8 in bf16,
     // as in the tensor-core GEMV) and accumulates straight into acc_tc, instead of two token
@@ -575,43 +619,40 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // applies both, where the per-piece sums would need a second accumulator per row for z times
     // the activation sum.
     constexpr bool kScaleA = kZeros || (kPieceQ == 1 && kNt == 2);
-    float s4[kLaneRows], z4[kLaneRows];
+    float s4[kLaneRows];
     [[maybe_unused]] T2 sp[kBlocks];  // kScaleA: the pairs (scale of row g, of row g + 8)
     [[maybe_unused]] T2 zp[kBlocks];  // kScaleA with zeros: the same pairs of zeros
-    auto load_scales = [&](int kk) {
-      if constexpr (kStepScales) {
-        auto pair = [](uint32_t lo, uint32_t hi) {
-          return as_pair<T2>(lo | hi << 16);
-        };
+    auto load_scales = [&](int piece) {
+      // v: the raw bits of the piece's scales (v[r], lane row r) and zeros (v[kLaneRows + r]).
+      uint32_t v[sc_values(kZeros)];
 #pragma unroll
-        for (int b = 0; b < kBlocks; ++b) {
-          if constexpr (kScaleA) {
-            sp[b] = pair(cur_sc[2 * b], cur_sc[2 * b + 1]);
-            if constexpr (kZeros) {
-              zp[b] = pair(cur_sc[kLaneRows + 2 * b], cur_sc[kLaneRows + 2 * b + 1]);
-            }
-          } else {
-            s4[2 * b] = Tr::to_float2(pair(cur_sc[2 * b], 0)).x;
-            s4[2 * b + 1] = Tr::to_float2(pair(cur_sc[2 * b + 1], 0)).x;
+      for (int i = 0; i < sc_values(kZeros); ++i) {
+        if constexpr (kSharedScales) {
+          const int r = i % kLaneRows;
+          const int area = i / kLaneRows;  // 0 scales, 1 zeros
+          v[i] = s_sc_ptr[(sc_slot_bytes(kZeros) * sc_slot +
+                           kScPieces * kScPieceBytes * area + kScPieceBytes * piece) / 2 +
+                          lane_row(g, r)];
+        } else {
+          v[i] = cur_sc[i];
+        }
+      }
+      auto pair = [](uint32_t lo, uint32_t hi) {
+        return as_pair<T2>(lo | hi << 16);
+      };
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b) {
+        if constexpr (kScaleA) {
+          sp[b] = pair(v[2 * b], v[2 * b + 1]);
+          if constexpr (kZeros) {
+            zp[b] = pair(v[kLaneRows + 2 * b], v[kLaneRows + 2 * b + 1]);
           }
+        } else {
+          s4[2 * b] = Tr::to_float2(pair(v[2 * b], 0)).x;
+          s4[2 * b + 1] = Tr::to_float2(pair(v[2 * b + 1], 0)).x;
         }
-      } else if constexpr (kScaleA) {
-        const int64_t off = group_row(kk);
-        const T* ptr = scales;
-        if constexpr (kNatural) asm volatile("mov.b64 %0, %0;" : "+l"(ptr));
-        // Rows lane_row(g, 2b) and lane_row(g, 2b + 1), spelled out: so written, their constant
-        // parts fold into the loads' immediate offsets (through lane_row the MT <= 8 kernels with
-        // zeros took 16-24 more instructions).
-#pragma unroll
-        for (int b = 0; b < kBlocks; ++b) {
-          sp[b] = T2(ptr[off + 16 * b + g], ptr[off + 16 * b + 8 + g]);
-          if constexpr (kZeros) zp[b] = T2(zeros[off + 16 * b + g], zeros[off + 16 * b + 8 + g]);
-        }
-      } else {
-        load_sz(kk, s4, z4);
       }
     };
-    const int k_step = (t_begin + step_tile(s, 0)) * kTileK;
     float tmp[kScaleA ? 1 : kNt][kBlocks][4];
     auto reset = [&]() {
       if constexpr (!kScaleA) {
@@ -637,7 +678,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
             }
       }
     };
-    load_scales(k_step);
+    load_scales(0);
     reset();
 #pragma unroll
     for (int q = 0; q < 2 * kStepTiles; ++q) {  // half tile q: tile u = q / 2, j = 2h, 2h + 1
@@ -645,7 +686,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       if (kPieceQ < 4 && q > 0 && q % kPieceQ == 0) {
         flush();
         reset();
-        load_scales(k_step + 32 * q);
+        load_scales(q / kPieceQ);
       }
       // B fragments of token g (+ 8 nt). MT <= 8: words 8c + 4h .. +3 of the permuted row, one
       // LDS.128 per half tile. MT = 16 (natural rows): ldmatrix.x2 per sub-block and token tile,
@@ -743,6 +784,14 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       if (group_per_step) {
         if (steps > 0) load_sc(sc[0], 0);
         if (steps > 1) load_sc(sc[1], 1);
+      } else {
+        // Uncommitted: they join step 0's activation copy group below.
+        auto first_copies = [&](auto pieces) {
+          if (steps > 0) copy_sc(0, 0, pieces);
+          if (steps > 1) copy_sc(1, 1, pieces);
+        };
+        if (p.group_shift == 6) first_copies(std::integral_constant<int, 2>{});
+        else first_copies(std::integral_constant<int, 4>{});
       }
     }
     // Weights and scales are never written by the kernel ahead (w4a16_set_pdl's contract): they
@@ -763,11 +812,22 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     if constexpr (kAhead == 2) {
       if (steps > 1) copy_step(1, 1);
       else cp_async_commit();
+    } else if (kTc && !group_per_step) {
+      cp_async_commit();  // the scale group of the k loop's wait count (see k_loop)
     }
     auto k_loop = [&](auto piece_q) {
       // pos = s % 3, the unrolled position: the slot of a 3-slot ring, so that its offsets are
       // immediates; a 2-slot ring's slot is s & 1.
       constexpr bool kStepScales = kTc && decltype(piece_q)::value == 4;
+      // Groups 64 / 32 (mma variant): step s + 2's scales are copied into the shared scale ring
+      // (copy_sc). With activations two steps ahead they join that step's copy group; with one
+      // (MT = 16) they form a group of their own after it, and step s waits for all but the 3
+      // newest groups (this step's two and step s - 1's scales): step s's activations (step
+      // s - 1's first group) and scales (step s - 2's second) have landed.
+      constexpr bool kSharedScales = kTc && decltype(piece_q)::value < 4;
+      constexpr int kScPiecesUsed = decltype(piece_q)::value == 2 ? 2 : 4;
+      constexpr int kPending = kSharedScales && kAhead == 1 ? 3 : kAhead;
+      const auto sc_pieces = std::integral_constant<int, kScPiecesUsed>{};
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
                           uint4 (&next2)[kStepTiles][kBlocks],
                           const uint32_t (&cur_sc)[sc_values(kZeros)],
@@ -778,12 +838,19 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
           if constexpr (kStepScales) load_sc(next2_sc, s + 2);
         }
         __syncwarp();  // every lane has read the slot of step s - 1, which the copy below refills
+        if constexpr (kSharedScales && kAhead == 2) {
+          if (s + 2 < steps) copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
+        }
         if (s + kAhead < steps) copy_step(s + kAhead, kSlots == 3 ? (kPos + 2) % 3 : (s + 1) & 1);
         else cp_async_commit();
-        cp_async_wait<kAhead>();  // step s's copies (this lane's) have landed
-        __syncwarp();             // ... and every other lane's
+        if constexpr (kSharedScales && kAhead == 1) {
+          if (s + 2 < steps) copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
+          cp_async_commit();
+        }
+        cp_async_wait<kPending>();  // step s's copies (this lane's) have landed
+        __syncwarp();               // ... and every other lane's
         if constexpr (kTc) {
-          process_tc(cur, cur_sc, s, kSlots == 3 ? kPos : s & 1, piece_q);
+          process_tc(cur, cur_sc, s, kSlots == 3 ? kPos : s & 1, kPos, piece_q);
         } else {
           process(cur, s, s & 1, piece_q);
         }
@@ -887,15 +954,16 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
 // One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads; the mma
 // variant's rings are dynamic shared memory, its limit raised once per device to its largest ring
 // (max_warps_for warps) where that passes the 48 KB a launch gets without asking.
-template <auto Kernel, int MT, bool kTc>
+template <auto Kernel, int MT, bool kTc, bool kZeros>
 cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaStream_t stream) {
   constexpr size_t kDefaultSmem = 48 * 1024;
-  constexpr size_t kMaxRing = kTc ? ring_bytes<MT, kTc>(max_warps_for(MT, kTc)) : 0;
+  constexpr size_t kMaxRing = kTc ? ring_bytes<MT, kTc, kZeros>(max_warps_for(MT, kTc)) : 0;
   if constexpr (kMaxRing > kDefaultSmem) {
     const cudaError_t err = ensure_dynamic_smem<Kernel>(static_cast<int>(kMaxRing));
     if (err != cudaSuccess) return err;
   }
-  const size_t smem = kTc ? ring_bytes<MT, kTc>(threads / 32) : 0;  // FMA kernels: static rings
+  // FMA kernels: static rings.
+  const size_t smem = kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, q.group_shift < 7) : 0;
   return launch_kernel(Kernel, grid, dim3(threads), smem, stream, pdl,
                        dim3(1, 1, 1), q);
 }
@@ -929,11 +997,11 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
     cudaError_t err = cudaErrorInvalidValue;
     {
       constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
-      if (tc) err = launch_one<kMma, MT, true>(q, grid, threads, pdl, stream);
+      if (tc) err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, pdl, stream);
     }
     if constexpr (MT <= kMaxMT) {
       constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
-      if (!tc) err = launch_one<kFma, MT, false>(q, grid, threads, pdl, stream);
+      if (!tc) err = launch_one<kFma, MT, false, kZeros>(q, grid, threads, pdl, stream);
     }
     if (err != cudaSuccess) return err;
   }
