@@ -23,12 +23,8 @@ R=/tmp/res/$NAME-$CARD; mkdir -p "$R"
 device_check_card "$CARD"
 names=()
 for spec in $BENCHES; do
-  name=${spec%%=*}; archive=${spec#*=}
-  [ -f "$archive" ] || archive=$REPO/$archive
-  mkdir -p "/tmp/ab-bench/$name"
-  tar xJf "$archive" -C "/tmp/ab-bench/$name" || { echo "cannot unpack $archive" >&2; exit 2; }
-  bin=$(find "/tmp/ab-bench/$name" -name w4a16-bench -type f | head -1)
-  [ -n "$bin" ] || { echo "no w4a16-bench in $archive" >&2; exit 2; }
+  name=${spec%%=*}
+  bin=$(unpack_bench "${spec#*=}" "/tmp/ab-bench/$name") || exit 2
   ln -sfn "$bin" "/tmp/ab-bench/$name.bench"
   names+=("$name")
 done

@@ -1,4 +1,5 @@
-# What the device-side bench scripts share (device-table-pass.sh, device-ab.sh); sourced, not run.
+# What the device-side bench scripts share (device-table-pass.sh, device-ab.sh, device-sweep.sh);
+# sourced, not run.
 # Callers set R (the results folder) and t0 (the start, in seconds) first.
 
 # Stops (exit 3) unless the GPU is a $1 (h100 or h200); writes its name to $R/gpu.txt.
@@ -9,9 +10,12 @@ device_check_card() {
 
 # bench_run NAME BENCH TABLE FLAGS...: one decode run of BENCH with TABLE (CUDA-graph replay, PDL,
 # no cuBLAS) into $R/NAME.{json,md,log,err}; prints its exit status and any wrong result.
-bench_run() {
-  local name=$1 bench=$2 table=$3; shift 3
-  timeout 200 "$bench" --graph --pdl --warmup 3 --reps 20 --graph-launches 10 --no-cublas "$@" \
+# sweep_run: the same with cuBLAS fp16 measured beside (for records, not A/B comparisons).
+bench_run() { bench_with --no-cublas "$@"; }
+sweep_run() { bench_with "" "$@"; }
+bench_with() {
+  local cublas=$1 name=$2 bench=$3 table=$4; shift 4
+  timeout 200 "$bench" --graph --pdl --warmup 3 --reps 20 --graph-launches 10 $cublas "$@" \
     --load-table "$table" --json "$R/$name.json" --md "$R/$name.md" \
     > "$R/$name.log" 2> "$R/$name.err"
   echo "$name rc=$? t=$(( $(date +%s) - t0 ))s"
@@ -26,4 +30,17 @@ decode_flags() {
   local grid="--shapes $shapes --m ${MS:-1,2,3,4,5,6,8,12,16} --dtype ${DTYPES:-fp16,bf16}"
   grid="$grid --group ${GROUP_SIZES:-128,64,32}"
   if [ "$1" = Z ]; then echo "$grid --zeros"; else echo "$grid"; fi
+}
+
+# unpack_bench ARCHIVE DIR: unpacks an xz tar holding a w4a16-bench anywhere inside (a slim archive
+# of gpu/w4a16-bench or a whole `make gpu-bundle` archive; relative paths from the repository
+# root) into DIR and prints the bench's path; exits 2 if there is none.
+unpack_bench() {
+  local archive=$1 dir=$2 bin
+  [ -f "$archive" ] || archive=$REPO/$archive
+  mkdir -p "$dir"
+  tar xJf "$archive" -C "$dir" || { echo "cannot unpack $archive" >&2; exit 2; }
+  bin=$(find "$dir" -name w4a16-bench -type f | head -1)
+  [ -n "$bin" ] || { echo "no w4a16-bench in $archive" >&2; exit 2; }
+  echo "$bin"
 }
