@@ -117,8 +117,8 @@ constexpr int ring_words() {
   return act_slots(MT, kTc) * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32);
 }
 // Dynamic shared memory of the mma variant: every warp's activation ring, then (groups 64 / 32,
-// sc_ring) every warp's scale ring. Group >= 128 launches leave the scale rings out: with them the
-// config-5 kernels with zeros measured 0.94-0.97x at M = 1-8 (H100, bench/NOTES.md, session 13).
+// sc_ring) every warp's scale ring. Group >= 128 launches, which hold their scales in registers,
+// leave the scale rings out.
 template <int MT, bool kTc, bool kZeros>
 constexpr size_t ring_bytes(int warps, bool sc_ring = true) {
   const size_t sc_bytes = sc_ring ? kScSlots * sc_slot_bytes(kZeros) : 0;
