@@ -43,7 +43,6 @@
 // Split-K (deterministic): split s covers a contiguous range of 64-k tiles and writes fp32 partials
 // to workspace [split_k, M, N]; a second kernel sums the splits in order, adds bias and rounds.
 #include <algorithm>
-#include <atomic>
 #include <type_traits>
 #include <cuda_runtime.h>
 
@@ -952,30 +951,6 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
   }
 }
 
-// Config 5 with zeros keeps four CTAs per SM: at <= 136 registers five fit, which measured
-// 0.94-0.97x at M = 1 and 4-8 (H100, 28672 x 4096 / 8192, group 128; ncu: 12.5 warps per SM
-// instead of 10.7, DRAM throughput 53% instead of 55%; bench/NOTES.md, session 13). Such launches
-// ask for kNarrowCapSmem bytes of shared memory, which a fifth CTA does not find on sm_90 (228 KB
-// per SM, 1 KB reserved per CTA: 5 x (45696 + 1024) > 233472 >= 4 x (45696 + 1024)); below the
-// 48 KB a launch gets without asking.
-constexpr int kNarrowCtasPerSm = 4;
-constexpr size_t kNarrowCapSmem = 45696;
-// Registers per thread of Kernel (ptxas' choice; the same on every device), queried once.
-template <auto Kernel>
-cudaError_t kernel_registers(int* regs) {
-  static std::atomic<int> cached{0};
-  int n = cached.load(std::memory_order_relaxed);
-  if (n <= 0) {
-    cudaFuncAttributes attr{};
-    const cudaError_t err = cudaFuncGetAttributes(&attr, Kernel);
-    if (err != cudaSuccess) return err;
-    n = attr.numRegs;
-    cached.store(n, std::memory_order_relaxed);
-  }
-  *regs = n;
-  return cudaSuccess;
-}
-
 // One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads; the mma
 // variant's rings are dynamic shared memory, its limit raised once per device to its largest ring
 // (max_warps_for warps) where that passes the 48 KB a launch gets without asking.
@@ -988,14 +963,7 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaSt
     if (err != cudaSuccess) return err;
   }
   // FMA kernels: static rings.
-  size_t smem = kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, q.group_shift < 7) : 0;
-  if (kTc && kZeros && threads == 32 * kNarrowWarps) {
-    int regs = 0;
-    const cudaError_t err = kernel_registers<Kernel>(&regs);
-    if (err != cudaSuccess) return err;
-    const int per_sm = 65536 / ((regs + 7) / 8 * 8 * threads);  // registers go out 8 per thread
-    if (per_sm > kNarrowCtasPerSm) smem = std::max(smem, kNarrowCapSmem);
-  }
+  const size_t smem = kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, q.group_shift < 7) : 0;
   return launch_kernel(Kernel, grid, dim3(threads), smem, stream, pdl,
                        dim3(1, 1, 1), q);
 }
