@@ -790,6 +790,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
           if (steps > 0) copy_sc(0, 0, pieces);
           if (steps > 1) copy_sc(1, 1, pieces);
         };
+        // Pieces per step: 2 (group 64, group_shift 6) or 4 (group 32).
         if (p.group_shift == 6) first_copies(std::integral_constant<int, 2>{});
         else first_copies(std::integral_constant<int, 4>{});
       }
@@ -825,9 +826,8 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       // newest groups (this step's two and step s - 1's scales): step s's activations (step
       // s - 1's first group) and scales (step s - 2's second) have landed.
       constexpr bool kSharedScales = kTc && decltype(piece_q)::value < 4;
-      constexpr int kScPiecesUsed = decltype(piece_q)::value == 2 ? 2 : 4;
       constexpr int kPending = kSharedScales && kAhead == 1 ? 3 : kAhead;
-      const auto sc_pieces = std::integral_constant<int, kScPiecesUsed>{};
+      const auto sc_pieces = std::integral_constant<int, 4 / decltype(piece_q)::value>{};
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
                           uint4 (&next2)[kStepTiles][kBlocks],
                           const uint32_t (&cur_sc)[sc_values(kZeros)],
