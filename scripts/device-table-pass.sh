@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A decode table pass on one GPU, run on the device machine from the repository root:
 #
-#   CARD=h100 [SETS="S Z"] [CONFIGS="4 5"] [SHAPES=...] [MS=...] OUT=... bash scripts/device-table-pass.sh
+#   CARD=h100 [BENCH=archive] [SETS="S Z"] [CONFIGS="4 5"] [SHAPES=...] [MS=...] OUT=... \
+#     bash scripts/device-table-pass.sh
 #
 # CARD names the shipped table (tables/$CARD.json); the script stops if the GPU is another kind.
-# The bench comes from dist/bundle (make gpu-bundle) or, smaller to carry, dist/slim/gpu.tar.xz
-# holding gpu/w4a16-bench alone. Per problem set (S scale-only, Z with zeros): the shipped table
-# and each configuration of CONFIGS forced at split 1 on every decode problem and bucket
-# (force-table.py --fill), interleaved twice, no cuBLAS; then choose-buckets.py (>= 2% at every
+# The bench comes from BENCH (an xz tar holding a w4a16-bench), else dist/slim/gpu.tar.xz
+# (gpu/w4a16-bench alone, smaller to carry) if carried, else dist/bundle (make gpu-bundle).
+# Per problem set (S scale-only, Z with zeros): the shipped table and each configuration of
+# CONFIGS forced at split 1 on every decode problem and bucket (force-table.py --fill),
+# interleaved twice, no cuBLAS; then choose-buckets.py (>= 2% at every
 # measured M of a bucket, conservative ratio) and pin-borrowers.py make $R/cand.json, and the
 # shipped table and the candidate run again, interleaved twice (ab-compare.py: ab-V*.txt). The
 # candidate becomes tables/$CARD.json only by hand, after reading those comparisons
@@ -19,16 +21,14 @@ CARD=${CARD:?CARD=h100 or h200}; SETS=${SETS:-S Z}; CONFIGS=${CONFIGS:-4 5}
 R=/tmp/res/table-pass-$CARD; mkdir -p "$R"
 . "$REPO/scripts/device-lib.sh"
 device_check_card "$CARD"
-if [ -f "$REPO/dist/slim/gpu.tar.xz" ]; then
-  tar xJf "$REPO/dist/slim/gpu.tar.xz" -C /tmp || exit 2
-else
-  bash "$REPO/scripts/unpack-bundle.sh" || exit 2
-fi
+archive=dist/slim/gpu.tar.xz
+[ -f "$REPO/$archive" ] || archive=dist/bundle/gpu.tar.xz
+bin=$(unpack_bench "${BENCH:-$archive}" /tmp/table-pass-bench) || exit 2
 TB=$REPO/tables/$CARD.json
 for c in $CONFIGS; do
   python3 "$REPO/scripts/force-table.py" "$R/forced-$c.json" "$c" 1 1 16 gemv --fill --base "$TB" > /dev/null || exit 2
 done
-run() { bench_run "$1" /tmp/gpu/w4a16-bench "${@:2}"; }  # name table flags...
+run() { bench_run "$1" "$bin" "${@:2}"; }  # name table flags...
 flags() { decode_flags "$1"; }
 for r in 1 2; do
   for s in $SETS; do
