@@ -130,18 +130,26 @@ pub const GEMV_CFG_CUDA_CORE_MMA: i32 = 4;
 /// tensor-core GEMV; bench/NOTES.md, session 9), slower on one-wave grids, so only tables pick
 /// it. Zeros as GEMV_CFG_CUDA_CORE_MMA.
 pub const GEMV_CFG_CUDA_CORE_MMA_NARROW: i32 = 5;
+/// GEMV_CFG_CUDA_CORE_MMA_NARROW held to 4 CTAs per SM (through its shared-memory request). Kernels
+/// below 137 registers (v2.13's with zeros) fit 5, which cost the H100 3-6% at M = 1 and 4-8 on
+/// 28672-wide shapes but helped the H200 (bench/NOTES.md, session 13): only tables pick it.
+pub const GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED: i32 = 6;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 6] = [
+pub const GEMV_CONFIGS: [i32; 7] = [
     GEMV_CFG_CUDA_CORE,
     GEMV_CFG_TC_WORKSPACE,
     GEMV_CFG_TC_CLUSTER,
     GEMV_CFG_TC_WORKSPACE_OCC4,
     GEMV_CFG_CUDA_CORE_MMA,
     GEMV_CFG_CUDA_CORE_MMA_NARROW,
+    GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED,
 ];
-/// Whether a GEMV configuration is the CUDA-core grid with the mma.sync multiply (configs 4, 5).
+/// Whether a GEMV configuration is the CUDA-core grid with the mma.sync multiply (configs 4-6).
 pub fn gemv_config_is_mma_grid(config: i32) -> bool {
-    config == GEMV_CFG_CUDA_CORE_MMA || config == GEMV_CFG_CUDA_CORE_MMA_NARROW
+    matches!(
+        config,
+        GEMV_CFG_CUDA_CORE_MMA | GEMV_CFG_CUDA_CORE_MMA_NARROW | GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED
+    )
 }
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
 pub const GEMV_MAX_CLUSTER: i32 = 8;
@@ -350,38 +358,49 @@ impl Choice {
         Choice::heuristic_sm(w, m, DEFAULT_SM_COUNT)
     }
 
-    /// The built-in rule for a device with `sm_count` SMs.
+    /// The built-in rule for a device with `sm_count` SMs (after the environment's overrides).
     pub fn heuristic_sm(w: &WeightDesc, m: usize, sm_count: usize) -> Choice {
+        if let Some(choice) = Self::env_override(w, m, sm_count) {
+            return choice;
+        }
         if m > GEMV_MAX_M {
             let (config, split_k) = Self::tensor_core_rule(w, m);
             return Choice { path: Path::TensorCore, config, split_k, reason: Reason::Heuristic };
         }
-        let (mut config, mut split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros, w.group_size);
-        if let Some((cfg, split)) = gemv_config_override() {
+        let (config, split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros, w.group_size);
+        Choice { path: Path::Gemv, config, split_k, reason: Reason::Heuristic }
+    }
+
+    /// The configuration `W4A16_GEMV_CONFIG` (M <= GEMV_MAX_M) or `W4A16_TC_CONFIG` (larger M)
+    /// names, if set and runnable for (w, m): it takes precedence over tuning tables and the
+    /// heuristic, so that the unchanged benchmark tool measures one configuration.
+    pub fn env_override(w: &WeightDesc, m: usize, sm_count: usize) -> Option<Choice> {
+        let choice = if m > GEMV_MAX_M {
+            let (config, split_k) = tc_config_override()?;
+            Choice { path: Path::TensorCore, config, split_k, reason: Reason::Forced }
+        } else {
+            let (config, split) = gemv_config_override()?;
             // split 0: the heuristic's split for that family (clamped to the cluster limit).
-            let auto = match cfg {
-                GEMV_CFG_CUDA_CORE => cuda_core_split(w.n, w.k, sm_count.max(1)),
-                c if gemv_config_is_mma_grid(c) => 1,
-                _ => split_k,
+            let mut split_k = if split > 0 {
+                split
+            } else {
+                match config {
+                    GEMV_CFG_CUDA_CORE => cuda_core_split(w.n, w.k, sm_count.max(1)),
+                    c if gemv_config_is_mma_grid(c) => 1,
+                    _ => gemv_config(m, w.n, w.k, sm_count, !w.has_zeros, w.group_size).1,
+                }
             };
-            config = cfg;
-            split_k = if split > 0 { split } else { auto };
-            if cfg == GEMV_CFG_TC_CLUSTER {
+            if config == GEMV_CFG_TC_CLUSTER {
                 split_k = split_k.min(GEMV_MAX_CLUSTER);
             }
-        }
-        Choice { path: Path::Gemv, config, split_k, reason: Reason::Heuristic }
+            Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced }
+        };
+        choice.is_supported(w).then_some(choice)
     }
 
     /// Tensor-core configuration and split for (w, m): the SM90 family where it applies, the
     /// mma.sync kernel for group 32 (below the SM90 K tile).
     fn tensor_core_rule(w: &WeightDesc, m: usize) -> (i32, i32) {
-        if let Some((config, split)) = tc_config_override() {
-            let forced = Choice { path: Path::TensorCore, config, split_k: split, reason: Reason::Heuristic };
-            if config < SM90_FIRST_CONFIG || forced.is_supported(w) {
-                return (config, split);
-            }
-        }
         if !sm90_supports(w) {
             return (0, 1);
         }
@@ -552,6 +571,9 @@ impl Choice {
                         GEMV_CFG_CUDA_CORE_MMA_NARROW => {
                             "CUDA-core-grid GEMV with the multiply on mma.sync, 3-warp CTAs"
                         }
+                        GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED => {
+                            "CUDA-core-grid GEMV with the multiply on mma.sync, 3-warp CTAs, 4 per SM"
+                        }
                         _ => "tensor-core GEMV (mma.sync, weights as A)",
                     },
                     if self.split_k > 1 { format!(", K split {} ways to fill the SMs", self.split_k) } else { String::new() }
@@ -567,7 +589,10 @@ impl Choice {
             Reason::Similar => format!(
                 "heuristic: this problem is not tuned; the configuration measured fastest for the same N x K at M={m} with another dtype, group size or zero mode (w4a16_tune measures this one)"
             ),
-            Reason::Forced => format!("forced: path {} requested by override", self.path.name()),
+            Reason::Forced => format!(
+                "forced: path {} requested by an override (w4a16_force_path, W4A16_FORCE_PATH, W4A16_GEMV_CONFIG or W4A16_TC_CONFIG)",
+                self.path.name()
+            ),
         }
     }
 }
@@ -691,12 +716,12 @@ mod tests {
     }
 
     #[test]
-    fn gemv_configs_4_and_5_run_scales_and_zeros() {
+    fn gemv_mma_grid_configs_run_scales_and_zeros() {
         // Since session 10 the mma grid applies zeros in its own kernels, so a problem with zeros
         // tunes, loads and borrows configs 4 and 5 like any other.
         let scale_only = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap();
         let zeros = WeightDesc::new(Dtype::F16, 8192, 8192, 128, true).unwrap();
-        for config in [GEMV_CFG_CUDA_CORE_MMA, GEMV_CFG_CUDA_CORE_MMA_NARROW] {
+        for config in [GEMV_CFG_CUDA_CORE_MMA, GEMV_CFG_CUDA_CORE_MMA_NARROW, GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED] {
             assert!(gemv_config_is_mma_grid(config));
             let mma = Choice { path: Path::Gemv, config, split_k: 1, reason: Reason::Tuned };
             assert_eq!(mma.supported_for(&scale_only), Some(mma));

@@ -146,11 +146,15 @@ impl Handle {
         if let Some(path) = self.forced_path() {
             return Choice::forced_for(path, w, m);
         }
+        let sm_count = self.info.sm_count.max(1) as usize;
+        if let Some(choice) = Choice::env_override(w, m, sm_count) {
+            return choice;
+        }
         let table = self.table.load();
         table
             .lookup(w, m)
             .or_else(|| table.lookup_similar(w, m))
-            .unwrap_or_else(|| Choice::heuristic_sm(w, m, self.info.sm_count.max(1) as usize))
+            .unwrap_or_else(|| Choice::heuristic_sm(w, m, sm_count))
     }
 
     /// Identity used to match tuning tables to this device.

@@ -185,7 +185,7 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            MT <= 8 (the FMA path grows with MT): bench/NOTES.md, session 7.
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
 // hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT) or,
-// config 5, kNarrowWarps).
+// configs 5 and 6, kNarrowWarps).
 template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
     gemv_kernel(const Params p) {
@@ -951,11 +951,30 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
   }
 }
 
-// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads; the mma
-// variant's rings are dynamic shared memory, its limit raised once per device to its largest ring
-// (max_warps_for warps) where that passes the 48 KB a launch gets without asking.
+// How a launch shapes the mma variant's CTAs (configs 4, 5, 6; the FMA kernels of config 0 take
+// kByGrid).
+enum class Ctas {
+  kByGrid,        // warps_for / max_warps_for warps, by the grid (see max_warps_for)
+  kNarrow,        // kNarrowWarps warps whatever the grid (config 5)
+  kNarrowCapped,  // kNarrow held to kNarrowCtasPerSm CTAs per SM (config 6)
+};
+// Config 6: at <= 136 registers five 3-warp CTAs fit an SM, and with zeros that measured
+// 0.94-0.97x of four at M = 1 and 4-8 on the H100 (28672 x 4096 / 8192, group 128; ncu: 12.5 warps
+// per SM instead of 10.7, DRAM throughput 53% instead of 55%), while holding the H200 to four lost
+// 3-7% on 28672 x 8192 (the fifth CTA feeds its higher bandwidth): a choice for the per-card
+// tables, not a launch rule (bench/NOTES.md, session 13). Such launches ask for at least kNarrowCapSmem bytes of shared memory, which a fifth
+// CTA does not find on sm_90 (228 KB per SM, 1 KB reserved per CTA: 5 x (45696 + 1024) > 233472
+// >= 4 x (45696 + 1024)); below the 48 KB a launch gets without asking.
+constexpr int kNarrowCtasPerSm = 4;
+constexpr size_t kNarrowCapSmem = 45696;
+
+// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and at least
+// `min_smem` bytes of shared memory; the mma variant's rings are dynamic shared memory, its limit
+// raised once per device to its largest ring (max_warps_for warps) where that passes the 48 KB a
+// launch gets without asking.
 template <auto Kernel, int MT, bool kTc, bool kZeros>
-cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaStream_t stream) {
+cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem, bool pdl,
+                       cudaStream_t stream) {
   constexpr size_t kDefaultSmem = 48 * 1024;
   constexpr size_t kMaxRing = kTc ? ring_bytes<MT, kTc, kZeros>(max_warps_for(MT, kTc)) : 0;
   if constexpr (kMaxRing > kDefaultSmem) {
@@ -963,15 +982,14 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, bool pdl, cudaSt
     if (err != cudaSuccess) return err;
   }
   // FMA kernels: static rings.
-  const size_t smem = kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, q.group_shift < 7) : 0;
-  return launch_kernel(Kernel, grid, dim3(threads), smem, stream, pdl,
+  const size_t ring = kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, q.group_shift < 7) : 0;
+  return launch_kernel(Kernel, grid, dim3(threads), std::max(ring, min_smem), stream, pdl,
                        dim3(1, 1, 1), q);
 }
 
-// tc: config 4's mma variant; narrow: the mma variant's CTAs have kNarrowWarps warps whatever the
-// grid (config 5).
+// tc: the mma variant (configs 4-6), whose CTAs `ctas` shapes.
 template <typename T, int MT, bool kZeros, bool kBias>
-cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
+cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas,
                       cudaStream_t stream) {
   const int64_t m_blocks = (p.m + MT - 1) / MT;
   const int64_t n_blocks = p.n / kRowsPerCta;
@@ -981,10 +999,12 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
   const cudaError_t qerr = current_device_sm_count(&device, &sms);
   if (qerr != cudaSuccess) return qerr;
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
-  const int warps = tc && narrow ? kNarrowWarps
-                    : wide         ? max_warps_for(MT, tc)
-                                   : warps_for(MT, tc);
+  const bool narrow = tc && ctas != Ctas::kByGrid;
+  const int warps = narrow ? kNarrowWarps
+                    : wide ? max_warps_for(MT, tc)
+                           : warps_for(MT, tc);
   const int threads = 32 * warps;
+  const size_t min_smem = narrow && ctas == Ctas::kNarrowCapped ? kNarrowCapSmem : 0;
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
   for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
@@ -997,11 +1017,11 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
     cudaError_t err = cudaErrorInvalidValue;
     {
       constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
-      if (tc) err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, pdl, stream);
+      if (tc) err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
     }
     if constexpr (MT <= kMaxMT) {
       constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
-      if (!tc) err = launch_one<kFma, MT, false, kZeros>(q, grid, threads, pdl, stream);
+      if (!tc) err = launch_one<kFma, MT, false, kZeros>(q, grid, threads, 0, pdl, stream);
     }
     if (err != cudaSuccess) return err;
   }
@@ -1012,21 +1032,21 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, bool narr
 // mma variant (kTc), which takes M > 8 as MT = 16 (two token tiles share each dequantized weight
 // word).
 template <typename T, bool kZeros, bool kBias>
-cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
+cudaError_t launch_gemv(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas,
                         cudaStream_t stream) {
   if (tc && p.m > kMaxMT) {
-    return launch_mt<T, kMaxTcMT, kZeros, kBias>(p, split_k, pdl, true, narrow, stream);
+    return launch_mt<T, kMaxTcMT, kZeros, kBias>(p, split_k, pdl, true, ctas, stream);
   }
   const int64_t mt = std::min<int64_t>(p.m, kMaxMT);
   switch (mt) {
-    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
-    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, tc, narrow, stream);
+    case 1: return launch_mt<T, 1, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 2: return launch_mt<T, 2, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 3: return launch_mt<T, 3, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 4: return launch_mt<T, 4, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 5: return launch_mt<T, 5, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 6: return launch_mt<T, 6, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 7: return launch_mt<T, 7, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
+    case 8: return launch_mt<T, 8, kZeros, kBias>(p, split_k, pdl, tc, ctas, stream);
     default: return cudaErrorInvalidValue;
   }
 }
@@ -1043,18 +1063,18 @@ cudaError_t launch_reduce(const Params& p, int split_k, bool pdl, cudaStream_t s
 }
 
 template <typename T>
-cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, bool narrow,
+cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas,
                      cudaStream_t stream) {
   const bool z = p.zeros != nullptr;
   // With split-K the bias belongs to the reduction; the partial kernels never see it.
   const bool b = p.bias != nullptr && split_k == 1;
   cudaError_t err;
   if (z) {
-    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, tc, narrow, stream)
-            : launch_gemv<T, true, false>(p, split_k, pdl, tc, narrow, stream);
+    err = b ? launch_gemv<T, true, true>(p, split_k, pdl, tc, ctas, stream)
+            : launch_gemv<T, true, false>(p, split_k, pdl, tc, ctas, stream);
   } else {
-    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, tc, narrow, stream)
-            : launch_gemv<T, false, false>(p, split_k, pdl, tc, narrow, stream);
+    err = b ? launch_gemv<T, false, true>(p, split_k, pdl, tc, ctas, stream)
+            : launch_gemv<T, false, false>(p, split_k, pdl, tc, ctas, stream);
   }
   if (err != cudaSuccess || split_k == 1) return err;
   return p.bias != nullptr ? launch_reduce<T, true>(p, split_k, pdl, stream)
@@ -1073,13 +1093,15 @@ cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, bool narro
 //      warp instead of 8: 16 warps per SM, 48 KB in flight instead of 12 warps and 84 KB).
 //   4: config 0's grid and streams with the multiply on mma.sync (kTc above).
 //   5: config 4 with kNarrowWarps warps per CTA whatever the grid.
+//   6: config 5 held to kNarrowCtasPerSm CTAs per SM.
 enum : int32_t {
   kCfgCudaCore = 0,
   kCfgTcWorkspace = 1,
   kCfgTcCluster = 2,
   kCfgTcWorkspaceOcc4 = 3,
   kCfgCudaCoreMma = 4,
-  kCfgCudaCoreMmaNarrow = 5
+  kCfgCudaCoreMmaNarrow = 5,
+  kCfgCudaCoreMmaNarrowCapped = 6
 };
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
@@ -1157,12 +1179,15 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
       args->config == kCfgTcWorkspaceOcc4) {
     return run_tc(args, split_k, pdl, stream);
   }
-  if (args->config != kCfgCudaCore && args->config != kCfgCudaCoreMma &&
-      args->config != kCfgCudaCoreMmaNarrow) {
-    return cudaErrorInvalidValue;
+  Ctas ctas = Ctas::kByGrid;
+  switch (args->config) {
+    case kCfgCudaCore:
+    case kCfgCudaCoreMma: break;
+    case kCfgCudaCoreMmaNarrow: ctas = Ctas::kNarrow; break;
+    case kCfgCudaCoreMmaNarrowCapped: ctas = Ctas::kNarrowCapped; break;
+    default: return cudaErrorInvalidValue;
   }
-  const bool narrow = args->config == kCfgCudaCoreMmaNarrow;
-  const bool mma = args->config == kCfgCudaCoreMma || narrow;
+  const bool mma = args->config != kCfgCudaCore;
   // Layout v2 tiles are 16 x 64 and a CTA covers 32 rows.
   if (args->n % kRowsPerCta != 0 || args->k % kTileK != 0) return cudaErrorInvalidValue;
   const int64_t k_tiles = args->k / kTileK;
@@ -1192,8 +1217,8 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
   p.tiles_per_split = static_cast<int32_t>(((k_tiles + split_k - 1) / split_k + 1) & ~int64_t{1});
   p.n_block_base = 0;
   switch (args->dtype) {
-    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, mma, narrow, stream);
-    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, mma, narrow, stream);
+    case W4A16K_FP16: return dispatch<half>(p, split_k, pdl, mma, ctas, stream);
+    case W4A16K_BF16: return dispatch<__nv_bfloat16>(p, split_k, pdl, mma, ctas, stream);
     default: return cudaErrorInvalidValue;
   }
 }
