@@ -718,7 +718,7 @@ mod tests {
     #[test]
     fn gemv_mma_grid_configs_run_scales_and_zeros() {
         // Since session 10 the mma grid applies zeros in its own kernels, so a problem with zeros
-        // tunes, loads and borrows configs 4 and 5 like any other.
+        // tunes, loads and borrows configs 4-6 like any other.
         let scale_only = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap();
         let zeros = WeightDesc::new(Dtype::F16, 8192, 8192, 128, true).unwrap();
         for config in [GEMV_CFG_CUDA_CORE_MMA, GEMV_CFG_CUDA_CORE_MMA_NARROW, GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED] {

@@ -962,9 +962,10 @@ enum class Ctas {
 // 0.94-0.97x of four at M = 1 and 4-8 on the H100 (28672 x 4096 / 8192, group 128; ncu: 12.5 warps
 // per SM instead of 10.7, DRAM throughput 53% instead of 55%), while holding the H200 to four lost
 // 3-7% on 28672 x 8192 (the fifth CTA feeds its higher bandwidth): a choice for the per-card
-// tables, not a launch rule (bench/NOTES.md, session 13). Such launches ask for at least kNarrowCapSmem bytes of shared memory, which a fifth
-// CTA does not find on sm_90 (228 KB per SM, 1 KB reserved per CTA: 5 x (45696 + 1024) > 233472
-// >= 4 x (45696 + 1024)); below the 48 KB a launch gets without asking.
+// tables, not a launch rule (bench/NOTES.md, sessions 13 and 14). Such launches ask for at least
+// kNarrowCapSmem bytes of shared memory, which a fifth CTA does not find on sm_90 (228 KB per SM,
+// 1 KB reserved per CTA: 5 x (45696 + 1024) > 233472 >= 4 x (45696 + 1024)); below the 48 KB a
+// launch gets without asking.
 constexpr int kNarrowCtasPerSm = 4;
 constexpr size_t kNarrowCapSmem = 45696;
 
