@@ -170,6 +170,13 @@ gpu-bundle: examples
 	rm -rf $(CURDIR)/dist/bundle $(CURDIR)/dist/bundle-tests $(CURDIR)/dist/bundle-tools $(CURDIR)/dist/bundle-decode
 	mkdir -p $(CURDIR)/dist/bundle
 	cp scripts/compare-bench.py scripts/untar.py $(DIST)/
+	# What the bundle was built from, for device scripts to print (a stale bundle once ran an
+	# experiment's kernels in place of HEAD's: bench/NOTES.md, session 14).
+	changes=$$(git -C $(CURDIR) diff HEAD -- kernels src build.rs 2>/dev/null || true)
+	{ echo "commit $$(git -C $(CURDIR) rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	  if [ -z "$$changes" ]; then echo "uncommitted changes to kernels/ src/ build.rs: none"
+	  else echo "uncommitted changes to kernels/ src/ build.rs: diff $$(printf '%s' "$$changes" | sha256sum | cut -c1-12)"; fi
+	  echo "built $$(date -u +%FT%TZ)"; } > $(DIST)/BUILD-INFO
 	cd $(CURDIR)/dist && tar cf - gpu | xz -6 --lzma2=preset=6,dict=256MiB -T1 > bundle/gpu.tar.xz
 	du -sh $(DIST) $(CURDIR)/dist/bundle/gpu.tar.xz
 	$(call check_carry,$(CURDIR)/dist/bundle/gpu.tar.xz)

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.." || exit 2
 a=dist/bundle/gpu.tar.xz
 [ -f "$a" ] || { echo "no bundle carried ($a: run make gpu-bundle, carry dist/bundle)" >&2; exit 2; }
 if command -v xz >/dev/null 2>&1; then
-  tar xJf "$a" -C /tmp
+  tar xJf "$a" -C /tmp || exit 2
 else
-  python3 scripts/untar.py "$a" /tmp
+  python3 scripts/untar.py "$a" /tmp || exit 2
 fi
+# What the bundle was built from (make gpu-bundle writes it), on stderr for the call's log.
+if [ -f /tmp/gpu/BUILD-INFO ]; then echo "$a: $(tr '\n' ';' < /tmp/gpu/BUILD-INFO)" >&2; fi
