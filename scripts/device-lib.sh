@@ -42,7 +42,12 @@ unpack_bench() {
   tar xJf "$archive" -C "$dir" || { echo "cannot unpack $archive" >&2; exit 2; }
   bin=$(find "$dir" -name w4a16-bench -type f | head -1)
   [ -n "$bin" ] || { echo "no w4a16-bench in $archive" >&2; exit 2; }
-  # A bundle says what it was built from (make gpu-bundle writes BUILD-INFO; slim archives do not).
-  [ -f "$(dirname "$bin")/BUILD-INFO" ] && echo "$archive: $(tr '\n' ';' < "$(dirname "$bin")/BUILD-INFO")" >&2
+  build_info "$(dirname "$bin")" "$archive"
   echo "$bin"
+}
+
+# build_info DIR LABEL: prints on stderr, for the call's log, what the bundle unpacked in DIR was
+# built from (make gpu-bundle writes DIR/BUILD-INFO; slim archives have none).
+build_info() {
+  if [ -f "$1/BUILD-INFO" ]; then echo "$2: $(tr '\n' ';' < "$1/BUILD-INFO")" >&2; fi
 }

@@ -10,5 +10,5 @@ if command -v xz >/dev/null 2>&1; then
 else
   python3 scripts/untar.py "$a" /tmp || exit 2
 fi
-# What the bundle was built from (make gpu-bundle writes it), on stderr for the call's log.
-if [ -f /tmp/gpu/BUILD-INFO ]; then echo "$a: $(tr '\n' ';' < /tmp/gpu/BUILD-INFO)" >&2; fi
+. scripts/device-lib.sh
+build_info /tmp/gpu "$a"
