@@ -45,8 +45,12 @@ def span(values):
     return f"{min(values):.3f}-{max(values):.3f}" if values else "-"
 
 
-def group_ratios(title, rs, dtypes):
-    idx = {(r["N"], r["K"], r["M"], r["dtype"], r["group"]): r for r in rs}
+def by_problem(rs):
+    """Rows keyed by (N, K, M, dtype, group)."""
+    return {(r["N"], r["K"], r["M"], r["dtype"], r["group"]): r for r in rs}
+
+
+def group_ratios(title, idx, dtypes):
     for g in (64, 32):
         for dt in dtypes:
             few, many = [], []
@@ -67,15 +71,14 @@ def main():
                               and not r["zeros"]])
     floor_table("fp16 g128 zeros", [r for r in rows(d, "decode-zeros.json")
                                      if r["dtype"] == "fp16" and r["group"] == 128])
-    dg = rows(d, "dg.json")
-    idx = {(r["N"], r["K"], r["M"], r["dtype"], r["group"]): r for r in dg}
-    bf = [r["us"] / idx[(n, k, m, "fp16", 128)]["us"] for (n, k, m, dt, g), r in idx.items()
-          if dt == "bf16" and g == 128 and (n, k, m, "fp16", 128) in idx]
+    dg = by_problem(rows(d, "dg.json"))
+    bf = [r["us"] / dg[(n, k, m, "fp16", 128)]["us"] for (n, k, m, dt, g), r in dg.items()
+          if dt == "bf16" and g == 128 and (n, k, m, "fp16", 128) in dg]
     if bf:
         print(f"bf16 / fp16 time, group 128: {min(bf):.3f}-{max(bf):.3f}")
     print("groups 64/32 against group 128 (time over floor):")
     group_ratios("", dg, ("fp16", "bf16"))
-    group_ratios("zeros ", rows(d, "dgz.json"), ("fp16",))
+    group_ratios("zeros ", by_problem(rows(d, "dgz.json")), ("fp16",))
 
 
 if __name__ == "__main__":
