@@ -964,10 +964,15 @@ enum class Ctas {
 // 3-7% on 28672 x 8192 (the fifth CTA feeds its higher bandwidth): a choice for the per-card
 // tables, not a launch rule (bench/NOTES.md, sessions 13 and 14). Such launches ask for at least
 // kNarrowCapSmem bytes of shared memory, which a fifth CTA does not find on sm_90 (228 KB per SM,
-// 1 KB reserved per CTA: 5 x (45696 + 1024) > 233472 >= 4 x (45696 + 1024)); below the 48 KB a
-// launch gets without asking.
+// 1 KB reserved per CTA; checked below); below the 48 KB a launch gets without asking.
 constexpr int kNarrowCtasPerSm = 4;
 constexpr size_t kNarrowCapSmem = 45696;
+constexpr size_t kSm90SmemPerSm = 233472, kSmemPerCtaReserved = 1024;
+constexpr size_t kNarrowCapCtaSmem = kNarrowCapSmem + kSmemPerCtaReserved;
+static_assert(kNarrowCtasPerSm * kNarrowCapCtaSmem <= kSm90SmemPerSm &&
+                  (kNarrowCtasPerSm + 1) * kNarrowCapCtaSmem > kSm90SmemPerSm &&
+                  kNarrowCapSmem <= 48 * 1024,
+              "config 6's shared request leaves room for exactly kNarrowCtasPerSm CTAs per SM");
 
 // One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and at least
 // `min_smem` bytes of shared memory; the mma variant's rings are dynamic shared memory, its limit
