@@ -134,8 +134,14 @@ pub const GEMV_CFG_CUDA_CORE_MMA_NARROW: i32 = 5;
 /// below 137 registers (v2.13's with zeros) fit 5, which cost the H100 3-6% at M = 1 and 4-8 on
 /// 28672-wide shapes but helped the H200 (bench/NOTES.md, session 13): only tables pick it.
 pub const GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED: i32 = 6;
+/// GEMV_CFG_CUDA_CORE_MMA with its weights streamed by cp.async into a per-warp shared ring (and
+/// every group's scales through the shared scale ring), so that its k loop waits by cp.async group
+/// counts rather than on the one scoreboard all its register loads share; at most 2 CTAs per SM.
+/// H100: 4096² M = 1-2 1.09-1.13x, slower on grids of several CTAs per SM (bench/NOTES.md,
+/// session 15): only tables pick it.
+pub const GEMV_CFG_CUDA_CORE_MMA_SMEM_W: i32 = 7;
 /// Every GEMV configuration (tests run each).
-pub const GEMV_CONFIGS: [i32; 7] = [
+pub const GEMV_CONFIGS: [i32; 8] = [
     GEMV_CFG_CUDA_CORE,
     GEMV_CFG_TC_WORKSPACE,
     GEMV_CFG_TC_CLUSTER,
@@ -143,12 +149,16 @@ pub const GEMV_CONFIGS: [i32; 7] = [
     GEMV_CFG_CUDA_CORE_MMA,
     GEMV_CFG_CUDA_CORE_MMA_NARROW,
     GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED,
+    GEMV_CFG_CUDA_CORE_MMA_SMEM_W,
 ];
-/// Whether a GEMV configuration is the CUDA-core grid with the mma.sync multiply (configs 4-6).
+/// Whether a GEMV configuration is the CUDA-core grid with the mma.sync multiply (configs 4-7).
 pub fn gemv_config_is_mma_grid(config: i32) -> bool {
     matches!(
         config,
-        GEMV_CFG_CUDA_CORE_MMA | GEMV_CFG_CUDA_CORE_MMA_NARROW | GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED
+        GEMV_CFG_CUDA_CORE_MMA
+            | GEMV_CFG_CUDA_CORE_MMA_NARROW
+            | GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED
+            | GEMV_CFG_CUDA_CORE_MMA_SMEM_W
     )
 }
 /// Largest split of GEMV_CFG_TC_CLUSTER (portable cluster size).
@@ -574,6 +584,9 @@ impl Choice {
                         GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED => {
                             "CUDA-core-grid GEMV with the multiply on mma.sync, 3-warp CTAs, 4 per SM"
                         }
+                        GEMV_CFG_CUDA_CORE_MMA_SMEM_W => {
+                            "CUDA-core-grid GEMV with the multiply on mma.sync, weights through shared memory"
+                        }
                         _ => "tensor-core GEMV (mma.sync, weights as A)",
                     },
                     if self.split_k > 1 { format!(", K split {} ways to fill the SMs", self.split_k) } else { String::new() }
@@ -718,10 +731,15 @@ mod tests {
     #[test]
     fn gemv_mma_grid_configs_run_scales_and_zeros() {
         // Since session 10 the mma grid applies zeros in its own kernels, so a problem with zeros
-        // tunes, loads and borrows configs 4-6 like any other.
+        // tunes, loads and borrows configs 4-7 like any other.
         let scale_only = WeightDesc::new(Dtype::F16, 8192, 8192, 128, false).unwrap();
         let zeros = WeightDesc::new(Dtype::F16, 8192, 8192, 128, true).unwrap();
-        for config in [GEMV_CFG_CUDA_CORE_MMA, GEMV_CFG_CUDA_CORE_MMA_NARROW, GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED] {
+        for config in [
+            GEMV_CFG_CUDA_CORE_MMA,
+            GEMV_CFG_CUDA_CORE_MMA_NARROW,
+            GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED,
+            GEMV_CFG_CUDA_CORE_MMA_SMEM_W,
+        ] {
             assert!(gemv_config_is_mma_grid(config));
             let mma = Choice { path: Path::Gemv, config, split_k: 1, reason: Reason::Tuned };
             assert_eq!(mma.supported_for(&scale_only), Some(mma));

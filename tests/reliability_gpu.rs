@@ -379,13 +379,14 @@ fn pdl_chained_layers_bitwise_equal_to_plain_launches() {
     let tc = Choice::tensor_core;
     let single = [gemv(0, 1), gemv(0, 4), gemv(1, 1), gemv(1, 4), gemv(2, 4), gemv(3, 1), gemv(3, 4), gemv(4, 1), gemv(4, 4)]
         .into_iter()
-        .chain([gemv(5, 1), gemv(5, 3), gemv(6, 1), gemv(6, 3)])
+        .chain([gemv(5, 1), gemv(5, 3), gemv(6, 1), gemv(6, 3), gemv(7, 1), gemv(7, 3)])
         .chain([tc(sm90_cfg::COOP_128X128, 1), tc(sm90_cfg::PP_64X32, 1), tc(sm90_cfg::COOP_128X128_C2X1, 1)])
         .chain([tc(sm90_cfg::SK_128X64, 1), tc(sm90_cfg::SK_128X64, 3), tc(sm90_cfg::SK_128X64_K128, 1)]);
     let mut patterns: Vec<Vec<Choice>> = single.map(|c| vec![c]).collect();
     patterns.push(vec![gemv(0, 1), tc(sm90_cfg::SK_128X32, 1), gemv(3, 4)]);
     patterns.push(vec![gemv(4, 1), tc(sm90_cfg::SK_128X64, 1), gemv(4, 3)]);
     patterns.push(vec![gemv(5, 1), gemv(6, 3), gemv(6, 1), gemv(4, 1)]);
+    patterns.push(vec![gemv(7, 1), gemv(4, 1), gemv(7, 3), gemv(0, 1)]);
     patterns.push(vec![tc(sm90_cfg::SK_128X128_K128, 2), tc(sm90_cfg::COOP_128X64, 1), gemv(1, 4)]);
     for (dtype, group, zeros) in [(Dtype::F16, 128, false), (Dtype::Bf16, 32, true)] {
         let w = WeightDesc::new(dtype, 2048, 2048, group, zeros).unwrap();
@@ -978,8 +979,9 @@ fn sanitize_matrix_small() {
             for m in [5usize, 13] {
                 run(Choice { path: Path::Gemv, config: 4, split_k: 3, reason: Reason::Forced }, m, bias);
             }
-            // Configs 5 and 6: the same kernels in 3-warp CTAs (6: at most four per SM).
-            for config in [5, 6] {
+            // Configs 5 and 6: the same kernels in 3-warp CTAs (6: at most four per SM); 7: the
+            // kernels with the shared weight ring.
+            for config in [5, 6, 7] {
                 for (m, split_k) in [(1usize, 1), (5, 1), (8, 1), (16, 1), (17, 1), (13, 3)] {
                     run(Choice { path: Path::Gemv, config, split_k, reason: Reason::Forced }, m, bias);
                 }

@@ -118,10 +118,15 @@ constexpr int ring_words() {
 // Dynamic shared memory of the mma variant: every warp's activation ring, then (groups 64 / 32,
 // sc_ring) every warp's scale ring. Group >= 128 launches, which hold their scales in registers,
 // leave the scale rings out.
+// Config 7's weight ring (kSmemW), after the scale rings: per warp [slot][tile u][block b] x 32
+// lanes x 16 B, slots for steps s .. s + 2.
+constexpr int kWSlots = 3;
+constexpr int kWSlotBytes = kStepTiles * kBlocks * kTileBytes;  // 2048
 template <int MT, bool kTc, bool kZeros>
-constexpr size_t ring_bytes(int warps, bool sc_ring = true) {
+constexpr size_t ring_bytes(int warps, bool sc_ring = true, bool w_ring = false) {
   const size_t sc_bytes = sc_ring ? kScSlots * sc_slot_bytes(kZeros) : 0;
-  return (sizeof(uint32_t) * ring_words<MT, kTc>() + sc_bytes) * warps;
+  const size_t w_bytes = w_ring ? kWSlots * kWSlotBytes : 0;
+  return (sizeof(uint32_t) * ring_words<MT, kTc>() + sc_bytes + w_bytes) * warps;
 }
 
 struct Params {
@@ -175,6 +180,14 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            of row M-1 and not stored.
 //   kZeros : additive zeros present.
 //   kBias  : bias present (applied here only without split-K; the reduction applies it otherwise).
+//   kSmemW : config 7 (kTc only): the weights stream with 16-byte cp.async into a per-warp shared
+//            ring (read with LDS.128 at each step) and every group's scales through the shared
+//            scale ring, so the k loop has no global loads into registers. Those loads all write
+//            one scoreboard, and once per unrolled 3-step iteration the first use of a step's
+//            weights waits on it, i.e. also for the loads just issued for step s + 2 (ncu:
+//            15-27% of the 4096-row kernels' stall samples); cp.async groups are waited by count.
+//            H100: 4096² M = 1 1.13x, M = 2 1.09x; slower on grids of several CTAs per SM
+//            (bench/NOTES.md, session 15), hence a configuration the tables choose.
 //   kTc    : config 4: the multiply on mma.m16n8k16 instead of CUDA-core FMAs, same grid,
 //            streams and reduction. A lane's 16-B weight slot is its A fragments
 //            (layout v2: rows g, g + 8 of both blocks), ldmatrix on the activation ring gives
@@ -186,10 +199,11 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
 // hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT) or,
 // configs 5 and 6, kNarrowWarps).
-template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false>
+template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false, bool kSmemW = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
     gemv_kernel(const Params p) {
   static_assert(MT <= kMaxMT || (kTc && MT == kMaxTcMT), "token rows per CTA");
+  static_assert(kTc || !kSmemW, "the shared weight ring is the mma variant's");
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   const int kW = static_cast<int>(blockDim.x >> 5);  // warps per CTA: see Block above
@@ -267,6 +281,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       reinterpret_cast<const uint8_t*>(s_ring_dynamic + kW * kRingWords) +
       warp * kScSlots * sc_slot_bytes(kZeros));
   const uint32_t copy_dst = s_act_warp + 4 * (8 * c + g);
+  // kSmemW: the warp's weight ring, after every warp's scale ring.
+  const uint8_t* s_w_base = reinterpret_cast<const uint8_t*>(s_ring_dynamic + kW * kRingWords) +
+                            kW * kScSlots * sc_slot_bytes(kZeros) + warp * kWSlots * kWSlotBytes;
 
   // Tile (relative to t_begin) u of step s of this warp.
   auto step_tile = [&](int s, int u) { return 2 * (warp + kW * s) + u; };
@@ -293,6 +310,26 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     buf[0][1] = ok0 ? ld(q1) : zero;
     buf[1][0] = ok1 ? ld(q0 + kTileBytes) : zero;
     buf[1][1] = ok1 ? ld(q1 + kTileBytes) : zero;
+  };
+  // kSmemW: step s's weights into weight slot `slot` (zero-filled out of range); they join the
+  // copy group of step s's scales.
+  auto copy_w = [&](int s, int slot) {
+    const int t = step_tile(s, 0);
+    const bool ok0 = t < n_tiles, ok1 = t + 1 < n_tiles;
+    const uint8_t* q0 = ok0 ? w_lane + static_cast<int64_t>(t) * kTileBytes : w_lane;
+    const uint8_t* q1 = ok0 ? q0 + blk_bytes : w_lane;
+    const uint32_t dst = smem_addr(s_w_base) + slot * kWSlotBytes + 16 * lane;
+    cp_async_16<CpCache::kL2>(dst, q0, ok0 ? 16u : 0u);
+    cp_async_16<CpCache::kL2>(dst + kTileBytes, q1, ok0 ? 16u : 0u);
+    cp_async_16<CpCache::kL2>(dst + 2 * kTileBytes, ok1 ? q0 + kTileBytes : w_lane, ok1 ? 16u : 0u);
+    cp_async_16<CpCache::kL2>(dst + 3 * kTileBytes, ok1 ? q1 + kTileBytes : w_lane, ok1 ? 16u : 0u);
+  };
+  auto read_w = [&](uint4 (&buf)[kStepTiles][kBlocks], int slot) {
+    const uint4* src = reinterpret_cast<const uint4*>(s_w_base + slot * kWSlotBytes) + lane;
+#pragma unroll
+    for (int u = 0; u < kStepTiles; ++u)
+#pragma unroll
+      for (int b = 0; b < kBlocks; ++b) buf[u][b] = src[(u * kBlocks + b) * 32];
   };
   // The mma variant's scales (and zeros) of step s (group >= 128: one group per step), fetched
   // with the step's weights, two steps ahead (see process_tc): sb[r] = the raw bits
@@ -608,7 +645,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // registers to hold two steps ahead) take theirs from the warp's shared scale ring (copy_sc),
     // slot sc_slot, fetched as far ahead: H100 1.07-1.28x scale-only, 1.22-1.28x with zeros
     // (medians, config 4; bench/NOTES.md, session 13).
-    constexpr bool kSharedScales = kPieceQ < 4;
+    constexpr bool kSharedScales = kPieceQ < 4 || kSmemW;
     // Group 32 (a piece per half tile) at MT = 16 scales the dequantized weights before the mma
     // (one HMUL2 per pair; the products round to T once: 2^-11 relative in fp16, 2^-8 in bf16,
     // as in the tensor-core GEMV) and accumulates straight into acc_tc, instead of two token
@@ -778,9 +815,23 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     }
     // Group >= 128 (or K): one group per 128-k step (kPieceQ = 4 below).
     const bool group_per_step = p.group_shift >= 7;
-    load_w(wb[0], 0, false, std::true_type{});
-    load_w(wb[1], 1, false, std::true_type{});
-    if constexpr (kTc) {
+    if constexpr (kSmemW) {
+      // Uncommitted: they join step 0's activation copy group below.
+      if (steps > 0) copy_w(0, 0);
+      if (steps > 1) copy_w(1, 1);
+      auto first_copies = [&](auto pieces) {
+        if (steps > 0) copy_sc(0, 0, pieces);
+        if (steps > 1) copy_sc(1, 1, pieces);
+      };
+      // Pieces per step: 1 (group >= 128), 2 (group 64) or 4 (group 32).
+      if (group_per_step) first_copies(std::integral_constant<int, 1>{});
+      else if (p.group_shift == 6) first_copies(std::integral_constant<int, 2>{});
+      else first_copies(std::integral_constant<int, 4>{});
+    } else {
+      load_w(wb[0], 0, false, std::true_type{});
+      load_w(wb[1], 1, false, std::true_type{});
+    }
+    if constexpr (kTc && !kSmemW) {
       if (group_per_step) {
         if (steps > 0) load_sc(sc[0], 0);
         if (steps > 1) load_sc(sc[1], 1);
@@ -813,19 +864,19 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     if constexpr (kAhead == 2) {
       if (steps > 1) copy_step(1, 1);
       else cp_async_commit();
-    } else if (kTc && !group_per_step) {
+    } else if (kTc && (kSmemW || !group_per_step)) {
       cp_async_commit();  // the scale group of the k loop's wait count (see k_loop)
     }
     auto k_loop = [&](auto piece_q) {
       // pos = s % 3, the unrolled position: the slot of a 3-slot ring, so that its offsets are
       // immediates; a 2-slot ring's slot is s & 1.
-      constexpr bool kStepScales = kTc && decltype(piece_q)::value == 4;
+      constexpr bool kStepScales = kTc && !kSmemW && decltype(piece_q)::value == 4;
       // Groups 64 / 32 (mma variant): step s + 2's scales are copied into the shared scale ring
       // (copy_sc). With activations two steps ahead they join that step's copy group; with one
       // (MT = 16) they form a group of their own after it, and step s waits for all but the 3
       // newest groups (this step's two and step s - 1's scales): step s's activations (step
       // s - 1's first group) and scales (step s - 2's second) have landed.
-      constexpr bool kSharedScales = kTc && decltype(piece_q)::value < 4;
+      constexpr bool kSharedScales = kTc && (kSmemW || decltype(piece_q)::value < 4);
       constexpr int kPending = kSharedScales && kAhead == 1 ? 3 : kAhead;
       const auto sc_pieces = std::integral_constant<int, 4 / decltype(piece_q)::value>{};
       auto one_step = [&](int s, const uint4 (&cur)[kStepTiles][kBlocks],
@@ -833,23 +884,33 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
                           const uint32_t (&cur_sc)[sc_values(kZeros)],
                           uint32_t (&next2_sc)[sc_values(kZeros)], auto pos) {
         constexpr int kPos = decltype(pos)::value;
-        if (s + 2 < steps) {
+        if (!kSmemW && s + 2 < steps) {
           load_w(next2, s + 2, true, std::false_type{});
           if constexpr (kStepScales) load_sc(next2_sc, s + 2);
         }
         __syncwarp();  // every lane has read the slot of step s - 1, which the copy below refills
         if constexpr (kSharedScales && kAhead == 2) {
-          if (s + 2 < steps) copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
+          if (s + 2 < steps) {
+            if constexpr (kSmemW) copy_w(s + 2, (kPos + 2) % 3);
+            copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
+          }
         }
         if (s + kAhead < steps) copy_step(s + kAhead, kSlots == 3 ? (kPos + 2) % 3 : (s + 1) & 1);
         else cp_async_commit();
         if constexpr (kSharedScales && kAhead == 1) {
-          if (s + 2 < steps) copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
+          if (s + 2 < steps) {
+            if constexpr (kSmemW) copy_w(s + 2, (kPos + 2) % 3);
+            copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
+          }
           cp_async_commit();
         }
         cp_async_wait<kPending>();  // step s's copies (this lane's) have landed
         __syncwarp();               // ... and every other lane's
-        if constexpr (kTc) {
+        if constexpr (kSmemW) {
+          uint4 wcur[kStepTiles][kBlocks];
+          read_w(wcur, kPos);
+          process_tc(wcur, cur_sc, s, kSlots == 3 ? kPos : s & 1, kPos, piece_q);
+        } else if constexpr (kTc) {
           process_tc(cur, cur_sc, s, kSlots == 3 ? kPos : s & 1, kPos, piece_q);
         } else {
           process(cur, s, s & 1, piece_q);
@@ -951,12 +1012,13 @@ __global__ void __launch_bounds__(256) splitk_reduce_kernel(const float* __restr
   }
 }
 
-// How a launch shapes the mma variant's CTAs (configs 4, 5, 6; the FMA kernels of config 0 take
+// How a launch shapes the mma variant's CTAs (configs 4-7; the FMA kernels of config 0 take
 // kByGrid).
 enum class Ctas {
   kByGrid,        // warps_for / max_warps_for warps, by the grid (see max_warps_for)
   kNarrow,        // kNarrowWarps warps whatever the grid (config 5)
   kNarrowCapped,  // kNarrow held to kNarrowCtasPerSm CTAs per SM (config 6)
+  kByGridSmemW,   // kByGrid with the shared weight ring (kSmemW), at most 2 CTAs per SM (config 7)
 };
 // Config 6: at <= 136 registers five 3-warp CTAs fit an SM, and with zeros that measured
 // 0.94-0.97x of four at M = 1 and 4-8 on the H100 (28672 x 4096 / 8192, group 128; ncu: 12.5 warps
@@ -973,27 +1035,38 @@ static_assert(kNarrowCtasPerSm * kNarrowCapCtaSmem <= kSm90SmemPerSm &&
                   (kNarrowCtasPerSm + 1) * kNarrowCapCtaSmem > kSm90SmemPerSm &&
                   kNarrowCapSmem <= 48 * 1024,
               "config 6's shared request leaves room for exactly kNarrowCtasPerSm CTAs per SM");
+// Config 7 on grids of more than one CTA per SM: its kernels need 74-136 registers, so a third
+// 6-warp CTA would fit an SM where the register-ring kernels fit two (session 15 measured the
+// uncapped launch 0.83-0.93x at M <= 4 on such grids); this request keeps it at two.
+constexpr size_t kTwoPerSmSmem = 76816;
+static_assert(3 * (kTwoPerSmSmem + kSmemPerCtaReserved) > kSm90SmemPerSm &&
+                  2 * (kTwoPerSmSmem + kSmemPerCtaReserved) <= kSm90SmemPerSm,
+              "config 7's shared request leaves room for exactly two CTAs per SM");
 
 // One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and at least
 // `min_smem` bytes of shared memory; the mma variant's rings are dynamic shared memory, its limit
 // raised once per device to its largest ring (max_warps_for warps) where that passes the 48 KB a
 // launch gets without asking.
-template <auto Kernel, int MT, bool kTc, bool kZeros>
+template <auto Kernel, int MT, bool kTc, bool kZeros, bool kSmemW = false>
 cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem, bool pdl,
                        cudaStream_t stream) {
   constexpr size_t kDefaultSmem = 48 * 1024;
-  constexpr size_t kMaxRing = kTc ? ring_bytes<MT, kTc, kZeros>(max_warps_for(MT, kTc)) : 0;
+  constexpr size_t kMaxRing =
+      kTc ? std::max(ring_bytes<MT, kTc, kZeros>(max_warps_for(MT, kTc), true, kSmemW),
+                     kSmemW ? kTwoPerSmSmem : size_t{0})
+          : 0;
   if constexpr (kMaxRing > kDefaultSmem) {
     const cudaError_t err = ensure_dynamic_smem<Kernel>(static_cast<int>(kMaxRing));
     if (err != cudaSuccess) return err;
   }
   // FMA kernels: static rings.
-  const size_t ring = kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, q.group_shift < 7) : 0;
+  const size_t ring =
+      kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, kSmemW || q.group_shift < 7, kSmemW) : 0;
   return launch_kernel(Kernel, grid, dim3(threads), std::max(ring, min_smem), stream, pdl,
                        dim3(1, 1, 1), q);
 }
 
-// tc: the mma variant (configs 4-6), whose CTAs `ctas` shapes.
+// tc: the mma variant (configs 4-7), whose CTAs `ctas` shapes.
 template <typename T, int MT, bool kZeros, bool kBias>
 cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas,
                       cudaStream_t stream) {
@@ -1005,12 +1078,15 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
   const cudaError_t qerr = current_device_sm_count(&device, &sms);
   if (qerr != cudaSuccess) return qerr;
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
-  const bool narrow = tc && ctas != Ctas::kByGrid;
+  const bool smemw = tc && ctas == Ctas::kByGridSmemW;
+  const bool narrow = tc && (ctas == Ctas::kNarrow || ctas == Ctas::kNarrowCapped);
   const int warps = narrow ? kNarrowWarps
                     : wide ? max_warps_for(MT, tc)
                            : warps_for(MT, tc);
   const int threads = 32 * warps;
-  const size_t min_smem = narrow && ctas == Ctas::kNarrowCapped ? kNarrowCapSmem : 0;
+  const size_t min_smem = narrow && ctas == Ctas::kNarrowCapped ? kNarrowCapSmem
+                          : smemw && !wide                      ? kTwoPerSmSmem
+                                                                : 0;
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
   for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
@@ -1023,7 +1099,12 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
     cudaError_t err = cudaErrorInvalidValue;
     {
       constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
-      if (tc) err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
+      constexpr auto kMmaSmemW = gemv_kernel<T, MT, kZeros, kBias, true, true>;
+      if (tc && !smemw) {
+        err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
+      } else if (smemw) {
+        err = launch_one<kMmaSmemW, MT, true, kZeros, true>(q, grid, threads, min_smem, pdl, stream);
+      }
     }
     if constexpr (MT <= kMaxMT) {
       constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
@@ -1100,6 +1181,7 @@ cudaError_t dispatch(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas,
 //   4: config 0's grid and streams with the multiply on mma.sync (kTc above).
 //   5: config 4 with kNarrowWarps warps per CTA whatever the grid.
 //   6: config 5 held to kNarrowCtasPerSm CTAs per SM.
+//   7: config 4 with the shared weight ring (kSmemW), at most 2 CTAs per SM.
 enum : int32_t {
   kCfgCudaCore = 0,
   kCfgTcWorkspace = 1,
@@ -1107,7 +1189,8 @@ enum : int32_t {
   kCfgTcWorkspaceOcc4 = 3,
   kCfgCudaCoreMma = 4,
   kCfgCudaCoreMmaNarrow = 5,
-  kCfgCudaCoreMmaNarrowCapped = 6
+  kCfgCudaCoreMmaNarrowCapped = 6,
+  kCfgCudaCoreMmaSmemW = 7
 };
 
 extern "C" size_t w4a16k_gemv_workspace_bytes(int64_t m, int64_t n, int32_t split_k) {
@@ -1191,6 +1274,7 @@ extern "C" cudaError_t w4a16k_gemv(const w4a16k_gemm_args* args, cudaStream_t st
     case kCfgCudaCoreMma: break;
     case kCfgCudaCoreMmaNarrow: ctas = Ctas::kNarrow; break;
     case kCfgCudaCoreMmaNarrowCapped: ctas = Ctas::kNarrowCapped; break;
+    case kCfgCudaCoreMmaSmemW: ctas = Ctas::kByGridSmemW; break;
     default: return cudaErrorInvalidValue;
   }
   const bool mma = args->config != kCfgCudaCore;
