@@ -137,8 +137,9 @@ pub const GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED: i32 = 6;
 /// GEMV_CFG_CUDA_CORE_MMA with its weights streamed by cp.async into a per-warp shared ring (and
 /// every group's scales through the shared scale ring), so that its k loop waits by cp.async group
 /// counts rather than on the one scoreboard all its register loads share; at most 2 CTAs per SM.
-/// H100: 4096² M = 1-2 1.09-1.13x, slower on grids of several CTAs per SM (bench/NOTES.md,
-/// session 15): only tables pick it.
+/// Only tables pick it: the H100 table in 103 decode buckets (4096² and 6144x4096 at most M, some
+/// zeros / group-32 buckets of larger shapes; 4096² fp16 g128 M = 1 1.14x), the H200 table in 186
+/// (bench/NOTES.md, session 16).
 pub const GEMV_CFG_CUDA_CORE_MMA_SMEM_W: i32 = 7;
 /// Every GEMV configuration (tests run each).
 pub const GEMV_CONFIGS: [i32; 8] = [
