@@ -819,20 +819,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       // Uncommitted: they join step 0's activation copy group below.
       if (steps > 0) copy_w(0, 0);
       if (steps > 1) copy_w(1, 1);
-      auto first_copies = [&](auto pieces) {
-        if (steps > 0) copy_sc(0, 0, pieces);
-        if (steps > 1) copy_sc(1, 1, pieces);
-      };
-      // Pieces per step: 1 (group >= 128), 2 (group 64) or 4 (group 32).
-      if (group_per_step) first_copies(std::integral_constant<int, 1>{});
-      else if (p.group_shift == 6) first_copies(std::integral_constant<int, 2>{});
-      else first_copies(std::integral_constant<int, 4>{});
     } else {
       load_w(wb[0], 0, false, std::true_type{});
       load_w(wb[1], 1, false, std::true_type{});
     }
-    if constexpr (kTc && !kSmemW) {
-      if (group_per_step) {
+    if constexpr (kTc) {
+      if (!kSmemW && group_per_step) {
         if (steps > 0) load_sc(sc[0], 0);
         if (steps > 1) load_sc(sc[1], 1);
       } else {
@@ -841,8 +833,10 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
           if (steps > 0) copy_sc(0, 0, pieces);
           if (steps > 1) copy_sc(1, 1, pieces);
         };
-        // Pieces per step: 2 (group 64, group_shift 6) or 4 (group 32).
-        if (p.group_shift == 6) first_copies(std::integral_constant<int, 2>{});
+        // Pieces per step: 1 (group >= 128, config 7 only), 2 (group 64, group_shift 6) or 4
+        // (group 32).
+        if (kSmemW && group_per_step) first_copies(std::integral_constant<int, 1>{});
+        else if (p.group_shift == 6) first_copies(std::integral_constant<int, 2>{});
         else first_copies(std::integral_constant<int, 4>{});
       }
     }
@@ -889,19 +883,20 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
           if constexpr (kStepScales) load_sc(next2_sc, s + 2);
         }
         __syncwarp();  // every lane has read the slot of step s - 1, which the copy below refills
-        if constexpr (kSharedScales && kAhead == 2) {
+        // Step s + 2's scales (and config 7's weights) into the shared rings: before step
+        // s + kAhead's activations when those are two ahead, in a group of their own after them
+        // otherwise.
+        auto copy_two_ahead = [&]() {
           if (s + 2 < steps) {
             if constexpr (kSmemW) copy_w(s + 2, (kPos + 2) % 3);
             copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
           }
-        }
+        };
+        if constexpr (kSharedScales && kAhead == 2) copy_two_ahead();
         if (s + kAhead < steps) copy_step(s + kAhead, kSlots == 3 ? (kPos + 2) % 3 : (s + 1) & 1);
         else cp_async_commit();
         if constexpr (kSharedScales && kAhead == 1) {
-          if (s + 2 < steps) {
-            if constexpr (kSmemW) copy_w(s + 2, (kPos + 2) % 3);
-            copy_sc(s + 2, (kPos + 2) % 3, sc_pieces);
-          }
+          copy_two_ahead();
           cp_async_commit();
         }
         cp_async_wait<kPending>();  // step s's copies (this lane's) have landed
