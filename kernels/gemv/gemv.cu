@@ -92,11 +92,14 @@ constexpr int gemv_min_ctas(int mt, bool tc = false) {
 }
 // Shared memory per warp: its activation ring, [slot][tile of the step][token][row words] (dynamic:
 // 12 warps at MT = 16 take 108 KB, past the 48 KB of static shared memory). Rows are 32 permuted
-// words, except in the mma variant at MT = 16 (natural_rows): the tile's 64 activations in
-// natural order (128 B) plus 16 B of padding, so that the 8 token rows one ldmatrix reads fall in
-// different banks.
+// words, except in the mma variant at MT >= kNaturalMinMT (natural_rows): the tile's 64
+// activations in natural order (128 B) plus 16 B of padding, so that the 8 token rows one
+// ldmatrix reads fall in different banks. At MT = 2, 3 natural rows measured 0.90-1.03x against
+// the permuted ones (losses with zeros on config 5), at MT = 4-8 up to 1.16x (H100,
+// bench/NOTES.md session 17).
 constexpr int kTcRowWords = 36;
-constexpr bool natural_rows(int mt, bool tc) { return tc && mt > kMaxMT; }
+constexpr int kNaturalMinMT = 4;
+constexpr bool natural_rows(int mt, bool tc) { return tc && mt >= kNaturalMinMT; }
 // Ring slots: the mma variant at MT <= 8 copies activations two steps ahead (three slots: up to
 // 1.07x at M = 1-8 on H100); at MT = 16 a third slot is 55 KB more shared memory per SM, taken
 // from the L1 that serves the CTAs' shared activation reads (0.97-0.99x on 4096 x 14336), so it
@@ -211,16 +214,17 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // which saves a multiply per weight. Many rows: scale each weight instead, which needs no per-row
   // partials and so keeps the register file in bounds.
   constexpr bool kPartial = MT <= kPartialMaxMT;
-  constexpr bool kNatural = natural_rows(MT, kTc);  // activation rows in natural order (MT = 16)
+  constexpr bool kNatural = natural_rows(MT, kTc);  // activation rows in natural order
 
   // Per-warp activation ring: [slot][tile of the step][token][row words]. FMA kernels: word
   // 8c + t of a (tile, token) row is the pair x[64kb + 2(4t + c)], +1, so lane (g, c) reads words
   // 8c..8c+7: t = 2j -> (x[ka], x[ka+1]), t = 2j+1 -> (x[kc], x[kc+1]) of sub-block j
-  // (layout.cuh). The mma variant at MT = 16 (kNatural): the row's 64 activations in natural
-  // order (kTcRowWords), which 16-byte copies fill and ldmatrix reads as B fragments: 8 copies per
-  // lane and step instead of 32 with their address arithmetic (~20% of the k loop's SASS), 1.14-
-  // 1.36x at M = 12-16 on H100. At MT <= 8 the same rows measured 0.92-1.02x (ldmatrix against one
-  // LDS.128 per half tile), so they keep the permuted rows (bench/NOTES.md, session 9).
+  // (layout.cuh). The mma variant at MT >= 4 (kNatural): the row's 64 activations in natural
+  // order (kTcRowWords), which 16-byte copies fill and ldmatrix reads as B fragments: at MT = 16 8
+  // copies per lane and step instead of 32 with their address arithmetic (~20% of the k loop's
+  // SASS), 1.14-1.36x at M = 12-16 on H100 (session 9); at MT = 8 4 copies instead of 16 and one
+  // ldmatrix.x4 per half tile in place of one LDS.128, 1.04-1.16x at M = 8 (session 17). MT <= 3
+  // keeps the permuted rows (bench/NOTES.md).
   // The cross-warp sums reuse each warp's own ring once its k loop is done (s_red_of). The mma
   // variant's rings are dynamic shared memory (the launch provides ring_bytes<MT, kTc, kZeros>;
   // 12 warps at MT = 16: 108 KB); the FMA kernels keep a static array sized for their largest
@@ -374,15 +378,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   auto copy_a = [&](int s, int slot) {
     const int t = step_tile(s, 0);
     const bool ok1 = t + 1 < n_tiles;
-    // Rows past M copy row M - 1. The mma variant with 5..8 rows walks one pointer over the rows
-    // (at MT = 8 walking measured 1.01-1.03x on H100); elsewhere each row is indexed (walking
-    // spilled in the FMA kernels at MT = 6, 7 and measured up to 4% slower in the mma variant at
-    // MT <= 4).
-    constexpr bool kWalk = kTc && MT > kPartialMaxMT;
+    // Rows past M copy row M - 1, each row indexed (walking one pointer over the rows spilled in
+    // the FMA kernels at MT = 6, 7).
     // The mma variant's common step (every row exists, both tiles in range) takes a path without
     // selects: immediate ring offsets, one pointer walking the rows (~60 fewer instructions per
-    // step at MT = 8). MT = 1 keeps the indexed copy, which measured 1-3% faster there (H100,
-    // bench/NOTES.md session 11).
+    // step at MT = 8, when MT = 8 had these rows). MT = 1 keeps the indexed copy, which measured
+    // 1-3% faster there (H100, bench/NOTES.md session 11).
     constexpr bool kFast = kTc && MT > 1;
     const T* walk = kFast ? a_next : a_src + static_cast<int64_t>(t) * kTileK;
     if constexpr (kFast) a_next += a_step;
@@ -398,22 +399,19 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     }
 #pragma unroll
     for (int m = 0; m < MT; ++m) {
-      const T* src =
-          kWalk ? walk : a_src + min(m, m_valid - 1) * p.lda + static_cast<int64_t>(t) * kTileK;
+      const T* src = a_src + min(m, m_valid - 1) * p.lda + static_cast<int64_t>(t) * kTileK;
       cp_async_4(copy_dst + 4 * 32 * (m + MT * (0 + kStepTiles * slot)), src, 4u);
       cp_async_4(copy_dst + 4 * 32 * (m + MT * (1 + kStepTiles * slot)), ok1 ? src + kTileK : src,
                  ok1 ? 4u : 0u);
-      if (kWalk && m + 1 < m_valid) walk += p.lda;
     }
     cp_async_commit();
   };
   // Natural rows' copies (16 B each, through L1): lane copies chunk lane % 8 of token rows
-  // lane / 8 + 4i (i < 4) for both tiles of the step, so that one instruction covers 4 whole
+  // lane / 8 + 4i (i < ceil(MT / 4), rows < MT) for both tiles of the step, so that one instruction covers 4 whole
   // 128-B rows (16 rows x 32 B per instruction measured 0.87-1.03x); the second tile's row is
   // 128 B further in global and MT rows further in the ring. Rows past M and a lone last tile are
   // zero-filled (from token row 0's address: no read), in a branch of their own so that the
   // common step has no selects.
-  static_assert(!kNatural || MT == 16, "natural rows: 4 token rows per lane");
   const int copy_row = lane >> 3;
   const T* a_chunk = static_cast<const T*>(p.a) + m_base * p.lda +
                      static_cast<int64_t>(t_begin) * kTileK + 8 * (lane & 7);  // token row 0
@@ -432,16 +430,22 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     const T* src = a_copy;
     a_copy += a_step;
     const bool ok1 = t + 1 < n_tiles;
+    // Row copy_row + 4i exists in the ring (always when MT is a multiple of 4).
+    auto in_ring = [&](int i) { return MT % 4 == 0 || copy_row + 4 * i < MT; };
+    constexpr int kCopies = (MT + 3) / 4;
     if (ok1 && m_valid == MT) {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        cp_async_16<CpCache::kL1>(dst + kFourRows * i, src, 16u);
-        cp_async_16<CpCache::kL1>(dst + kFourRows * i + kNextTile, src + kTileK, 16u);
+      for (int i = 0; i < kCopies; ++i) {
+        if (in_ring(i)) {
+          cp_async_16<CpCache::kL1>(dst + kFourRows * i, src, 16u);
+          cp_async_16<CpCache::kL1>(dst + kFourRows * i + kNextTile, src + kTileK, 16u);
+        }
         src += 4 * stride;
       }
     } else {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
+      for (int i = 0; i < kCopies; ++i) {
+        if (!in_ring(i)) break;
         const bool valid = copy_row + 4 * i < m_valid;
         const T* from = valid ? src : tile0;
         cp_async_16<CpCache::kL1>(dst + kFourRows * i, from, valid ? 16u : 0u);
@@ -625,11 +629,14 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     for (int b = 0; b < kBlocks; ++b)
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc_tc[nt][b][i] = 0.f;
-  // Natural rows (MT = 16): the ldmatrix row a lane addresses, token lane % 8 of token tile
-  // lane / 16 at chunk (lane / 8) % 2 of the sub-block (one ldmatrix.x4: both token tiles). Held
-  // in a register as tc_copy_dst is.
+  // Natural rows: the ldmatrix row a lane addresses. MT = 16: token lane % 8 of token tile
+  // lane / 16 at chunk (lane / 8) % 2 of the sub-block (one ldmatrix.x4: both token tiles of one
+  // sub-block). MT <= 8: token lane % 8 (clamped to MT - 1: columns n >= MT are dropped) at chunk
+  // lane / 8 of the half tile (one ldmatrix.x4: both sub-blocks of a half tile, the words one
+  // LDS.128 of the permuted rows gives). Held in a register as tc_copy_dst is.
   uint32_t ldsm_lane =
-      s_act_warp + 4 * kTcRowWords * ((lane & 7) + 8 * (lane >> 4)) + 16 * ((lane >> 3) & 1);
+      kNt == 2 ? s_act_warp + 4 * kTcRowWords * ((lane & 7) + 8 * (lane >> 4)) + 16 * ((lane >> 3) & 1)
+               : s_act_warp + 4 * kTcRowWords * min(lane & 7, MT - 1) + 16 * (lane >> 3);
   if constexpr (kNatural) asm volatile("mov.b32 %0, %0;" : "+r"(ldsm_lane));
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
@@ -725,8 +732,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         reset();
         load_scales(q / kPieceQ);
       }
-      // B fragments of token g (+ 8 nt). MT <= 8: words 8c + 4h .. +3 of the permuted row, one
-      // LDS.128 per half tile. MT = 16 (natural rows): ldmatrix.x2 per sub-block and token tile,
+      // B fragments of token g (+ 8 nt). MT <= 3: words 8c + 4h .. +3 of the permuted row, one
+      // LDS.128 per half tile; MT = 4..8 (natural rows): the same four words from one ldmatrix.x4
+      // (see ldsm_lane). MT = 16 (natural rows): ldmatrix.x2 per sub-block and token tile,
       // matrices = activations 16j .. +7 and 16j + 8 .. +15 of 8 token rows (lane L addresses
       // row L % 8 of matrix (L / 8) % 2), which hands lane (g, c) the pair at k = 2c, 2c + 1 of
       // token g: b0, b1 of sub-block j. Columns n >= MT read any valid row; they are dropped.
@@ -734,8 +742,12 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
         const int mb = min(8 * nt + g, MT - 1);
         return s_act_warp + 4 * (32 * (mb + MT * (u + kStepTiles * slot)) + 8 * c + word);
       };
-      [[maybe_unused]] uint4 bv;  // MT <= 8 only
-      if constexpr (!kNatural) {
+      [[maybe_unused]] uint4 bv;  // MT <= 8 only (one token tile)
+      if constexpr (kNatural && kNt == 1) {
+        uint32_t r[4];
+        ldmatrix_x4(r, ldsm_lane + 16 * (4 * h) + 4 * kTcRowWords * MT * (u + kStepTiles * slot));
+        bv = make_uint4(r[0], r[1], r[2], r[3]);
+      } else if constexpr (!kNatural) {
         asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];"
                      : "=r"(bv.x), "=r"(bv.y), "=r"(bv.z), "=r"(bv.w)
                      : "r"(b_addr(0, 4 * h)));
@@ -744,8 +756,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       for (int jj = 0; jj < 2; ++jj) {
         const int j = 2 * h + jj;
         uint32_t bf[kNt][2];
-        if constexpr (kNatural) {
-          static_assert(kNt == 2, "one ldmatrix.x4 holds both token tiles");
+        if constexpr (kNatural && kNt == 2) {
           uint32_t r[4];
           ldmatrix_x4(r, ldsm_lane + 16 * (2 * j) + 4 * kTcRowWords * MT * (u + kStepTiles * slot));
           bf[0][0] = r[0]; bf[0][1] = r[1]; bf[1][0] = r[2]; bf[1][1] = r[3];
