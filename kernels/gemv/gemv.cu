@@ -382,8 +382,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     // the FMA kernels at MT = 6, 7).
     // The mma variant's common step (every row exists, both tiles in range) takes a path without
     // selects: immediate ring offsets, one pointer walking the rows (~60 fewer instructions per
-    // step at MT = 8, when MT = 8 had these rows). MT = 1 keeps the indexed copy, which measured
-    // 1-3% faster there (H100, bench/NOTES.md session 11).
+    // step at MT = 8 while that kernel still copied permuted rows; it is used at MT = 2, 3 now).
+    // MT = 1 keeps the indexed copy, which measured 1-3% faster there (H100, bench/NOTES.md
+    // session 11).
     constexpr bool kFast = kTc && MT > 1;
     const T* walk = kFast ? a_next : a_src + static_cast<int64_t>(t) * kTileK;
     if constexpr (kFast) a_next += a_step;
@@ -407,11 +408,11 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
     cp_async_commit();
   };
   // Natural rows' copies (16 B each, through L1): lane copies chunk lane % 8 of token rows
-  // lane / 8 + 4i (i < ceil(MT / 4), rows < MT) for both tiles of the step, so that one instruction covers 4 whole
-  // 128-B rows (16 rows x 32 B per instruction measured 0.87-1.03x); the second tile's row is
-  // 128 B further in global and MT rows further in the ring. Rows past M and a lone last tile are
-  // zero-filled (from token row 0's address: no read), in a branch of their own so that the
-  // common step has no selects.
+  // lane / 8 + 4i (i < ceil(MT / 4), rows < MT) for both tiles of the step, so that one
+  // instruction covers 4 whole 128-B rows (16 rows x 32 B per instruction measured 0.87-1.03x at
+  // MT = 16); the second tile's row is 128 B further in global and MT rows further in the ring.
+  // Rows past M and a lone last tile are zero-filled (from token row 0's address: no read), in a
+  // branch of their own so that the common step has no selects.
   const int copy_row = lane >> 3;
   const T* a_chunk = static_cast<const T*>(p.a) + m_base * p.lda +
                      static_cast<int64_t>(t_begin) * kTileK + 8 * (lane & 7);  // token row 0
@@ -635,8 +636,9 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // lane / 8 of the half tile (one ldmatrix.x4: both sub-blocks of a half tile, the words one
   // LDS.128 of the permuted rows gives). Held in a register as tc_copy_dst is.
   uint32_t ldsm_lane =
-      kNt == 2 ? s_act_warp + 4 * kTcRowWords * ((lane & 7) + 8 * (lane >> 4)) + 16 * ((lane >> 3) & 1)
-               : s_act_warp + 4 * kTcRowWords * min(lane & 7, MT - 1) + 16 * (lane >> 3);
+      kNt == 2
+          ? s_act_warp + 4 * kTcRowWords * ((lane & 7) + 8 * (lane >> 4)) + 16 * ((lane >> 3) & 1)
+          : s_act_warp + 4 * kTcRowWords * min(lane & 7, MT - 1) + 16 * (lane >> 3);
   if constexpr (kNatural) asm volatile("mov.b32 %0, %0;" : "+r"(ldsm_lane));
   // fp16: the shift-saving dequantization yields rows g + 8 times 16 (exact); 1/16 at the flush.
   constexpr bool kX16 = std::is_same<T, half>::value;
