@@ -8,22 +8,18 @@ M = 4) would take the choice for M values never run. This keeps the base table's
 
   drop-unmeasured-buckets.py BASE.json CAND.json MIN_M OUT.json
 """
-import json
 import sys
 
-
-def key(e):
-    return (e["dtype"], e["n"], e["k"], e["group"], e["zeros"], e["m_min"], e["m_max"], e["path"])
+from tables import entry_key, load, save
 
 
 def main():
     base_path, cand_path, min_m, out_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    base = json.load(open(base_path))
-    cand = json.load(open(cand_path))
-    by_key = {key(e): e for e in base["entries"]}
+    base, cand = load(base_path), load(cand_path)
+    by_key = {entry_key(e): e for e in base["entries"]}
     out, reverted = [], 0
     for e in cand["entries"]:
-        k = key(e)
+        k = entry_key(e)
         if e["m_min"] < min_m and by_key.get(k) != e:
             reverted += 1
             if k in by_key:
@@ -31,8 +27,7 @@ def main():
             continue
         out.append(e)
     cand["entries"] = out
-    with open(out_path, "w") as f:
-        f.write(json.dumps(cand, indent=2) + "\n")
+    save(cand, out_path)
     print(f"{reverted} edit(s) in buckets starting below M = {min_m} reverted; wrote {out_path}")
 
 

@@ -1,8 +1,8 @@
 """What the table scripts share (merge-tables.py, oracle-to-table.py, keep-validated-edits.py,
-choose-buckets.py, pin-borrowers.py, force-table.py, ab-compare.py): the identity of a tuning-table
-entry, the tuner's decode buckets, how a table file is read and written (the format of
-src/tune.rs: 2-space JSON, a final newline, so a shipped table diffs cleanly) and how one device
-call's interleaved bench runs are read."""
+choose-buckets.py, pin-borrowers.py, force-table.py, ab-compare.py, drop-unmeasured-buckets.py):
+the identity of a tuning-table entry, the tuner's decode buckets, how a table file is read and
+written (the format of src/tune.rs: 2-space JSON, a final newline, so a shipped table diffs
+cleanly) and how one device call's interleaved bench runs are read."""
 import collections
 import glob
 import json
