@@ -85,12 +85,16 @@ constexpr int max_threads_for(int mt, bool tc = false) { return 32 * max_warps_f
 // streams: on grids of several waves of short CTAs (28672 x 4096: 896 CTAs of 32 steps) that
 // measured 1.05-1.10x over 6 warps (H100, bench/NOTES.md session 9).
 constexpr int kNarrowWarps = 3;
-// One-CTA-per-SM grids at MT = 16 whose CTA has at most kFewSteps 128-k steps (K per split <= 4096)
-// run kFewStepsWarps warps instead of max_warps_for's 12: 4096² M = 9-16 1.00-1.12x (12 warps
-// give warps 0-7 three steps and 8-11 two; 6 or 4 warps lose 6-33%), while 4096 x 14336 (112
-// steps) loses 1-6% with 8 (H100, bench/NOTES.md session 17).
+// One-CTA-per-SM grids at MT = 16 run kWideMt16Warps warps instead of max_warps_for's 12 where that
+// measured faster (H100, bench/NOTES.md sessions 17 and 18):
+//   * config 7 (kSmemW) at every K: N = 4096, K = 6144-10240, M = 16 1.04-1.07x, M = 12
+//     0.996-1.026x (its 12-warp CTA holds 194 KB of shared memory at MT = 16; 8 leave more L1);
+//   * config 4 where a CTA has at most kFewSteps 128-k steps (K per split <= 4096): 4096²
+//     M = 9-16 1.00-1.12x (12 warps give warps 0-7 three steps and 8-11 two); at 48-64 steps
+//     0.97-1.02x, at 80 0.97-0.98x, at 112 (4096 x 14336) 0.94-0.95x.
+// 6 or 4 warps lost 6-33% at 4096².
 constexpr int kFewSteps = 32;
-constexpr int kFewStepsWarps = 8;
+constexpr int kWideMt16Warps = 8;
 // Register budget = 65536 / (max threads x min CTAs): 128 at MT = 1 (config 0), 168 above and for
 // the mma variant.
 constexpr int gemv_min_ctas(int mt, bool tc = false) {
@@ -1094,11 +1098,12 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
   const bool wide = m_blocks * std::min<int64_t>(n_blocks, 65535) * split_k <= sms;
   const bool smemw = tc && ctas == Ctas::kByGridSmemW;
   const bool narrow = tc && (ctas == Ctas::kNarrow || ctas == Ctas::kNarrowCapped);
-  const bool few_steps = tc && MT == kMaxTcMT && (p.tiles_per_split + 1) / 2 <= kFewSteps;
-  const int warps = narrow            ? kNarrowWarps
-                    : wide && few_steps ? kFewStepsWarps
-                    : wide            ? max_warps_for(MT, tc)
-                                      : warps_for(MT, tc);
+  const bool mt16_fewer =
+      tc && MT == kMaxTcMT && (smemw || (p.tiles_per_split + 1) / 2 <= kFewSteps);
+  const int warps = narrow              ? kNarrowWarps
+                    : wide && mt16_fewer ? kWideMt16Warps
+                    : wide              ? max_warps_for(MT, tc)
+                                        : warps_for(MT, tc);
   const int threads = 32 * warps;
   const size_t min_smem = narrow && ctas == Ctas::kNarrowCapped ? kNarrowCapSmem
                           : smemw && !wide                      ? kTwoPerSmSmem
