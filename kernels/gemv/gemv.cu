@@ -113,8 +113,15 @@ constexpr bool natural_rows(int mt, bool tc) { return tc && mt >= kNaturalMinMT;
 // Ring slots: the mma variant at MT <= 8 copies activations two steps ahead (three slots: up to
 // 1.07x at M = 1-8 on H100); at MT = 16 a third slot is 55 KB more shared memory per SM, taken
 // from the L1 that serves the CTAs' shared activation reads (0.97-0.99x on 4096 x 14336), so it
-// keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11).
-constexpr int act_slots(int mt, bool tc) { return tc && mt <= kMaxMT ? 3 : 2; }
+// keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11). Except `deep`:
+// config 7 at MT = 16 on one-CTA-per-SM grids, whose 8-warp CTA has the room (110 KB of
+// activation rings beside 48 KB of weight ring): H100 4096² M = 9-16 1.01-1.03x, 4096 x 14336
+// 1.03-1.04x, which puts config 7 ahead of config 4 there. On grids of several CTAs per SM the
+// third slot leaves room for one 6-warp CTA instead of two (0.67-0.76x; bench/NOTES.md,
+// session 18), so those launches keep the two-slot kernel.
+constexpr int act_slots(int mt, bool tc, bool deep = false) {
+  return tc && (mt <= kMaxMT || deep) ? 3 : 2;
+}
 // The mma variant's scales (and zeros) a lane fetches per step with group >= 128 (load_sc).
 constexpr int sc_values(bool zeros) { return (zeros ? 2 : 1) * kLaneRows; }
 // The mma variant's shared scale ring for groups 64 and 32 (copy_sc): per warp
@@ -124,9 +131,10 @@ constexpr int kScSlots = 3;
 constexpr int kScPieces = 4;
 constexpr int kScPieceBytes = 2 * kRowsPerCta;
 constexpr int sc_slot_bytes(bool zeros) { return (zeros ? 2 : 1) * kScPieces * kScPieceBytes; }
-template <int MT, bool kTc>
+template <int MT, bool kTc, bool kDeepAct = false>
 constexpr int ring_words() {
-  return act_slots(MT, kTc) * kStepTiles * MT * (natural_rows(MT, kTc) ? kTcRowWords : 32);
+  return act_slots(MT, kTc, kDeepAct) * kStepTiles * MT *
+         (natural_rows(MT, kTc) ? kTcRowWords : 32);
 }
 // Dynamic shared memory of the mma variant: every warp's activation ring, then (groups 64 / 32,
 // sc_ring) every warp's scale ring. Group >= 128 launches, which hold their scales in registers,
@@ -135,11 +143,11 @@ constexpr int ring_words() {
 // lanes x 16 B, slots for steps s .. s + 2.
 constexpr int kWSlots = 3;
 constexpr int kWSlotBytes = kStepTiles * kBlocks * kTileBytes;  // 2048
-template <int MT, bool kTc, bool kZeros>
+template <int MT, bool kTc, bool kZeros, bool kDeepAct = false>
 constexpr size_t ring_bytes(int warps, bool sc_ring = true, bool w_ring = false) {
   const size_t sc_bytes = sc_ring ? kScSlots * sc_slot_bytes(kZeros) : 0;
   const size_t w_bytes = w_ring ? kWSlots * kWSlotBytes : 0;
-  return (sizeof(uint32_t) * ring_words<MT, kTc>() + sc_bytes + w_bytes) * warps;
+  return (sizeof(uint32_t) * ring_words<MT, kTc, kDeepAct>() + sc_bytes + w_bytes) * warps;
 }
 
 struct Params {
@@ -201,6 +209,8 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            15-27% of the 4096-row kernels' stall samples); cp.async groups are waited by count.
 //            H100: 4096² M = 1 1.13x, M = 2 1.09x; slower on grids of several CTAs per SM
 //            (bench/NOTES.md, session 15), hence a configuration the tables choose.
+//   kDeepAct : config 7 at MT = 16 on one-CTA-per-SM grids: three activation ring slots instead
+//            of two (act_slots).
 //   kTc    : config 4: the multiply on mma.m16n8k16 instead of CUDA-core FMAs, same grid,
 //            streams and reduction. A lane's 16-B weight slot is its A fragments
 //            (layout v2: rows g, g + 8 of both blocks), ldmatrix on the activation ring gives
@@ -212,11 +222,14 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
 // hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT) or,
 // configs 5 and 6, kNarrowWarps).
-template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false, bool kSmemW = false>
+template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false, bool kSmemW = false,
+          bool kDeepAct = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
     gemv_kernel(const Params p) {
   static_assert(MT <= kMaxMT || (kTc && MT == kMaxTcMT), "token rows per CTA");
   static_assert(kTc || !kSmemW, "the shared weight ring is the mma variant's");
+  static_assert(!kDeepAct || (kSmemW && MT == kMaxTcMT),
+                "deep activation rings: config 7 at MT = 16 only");
   using Tr = DtypeTraits<T>;
   using T2 = typename Tr::T2;
   const int kW = static_cast<int>(blockDim.x >> 5);  // warps per CTA: see Block above
@@ -242,7 +255,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
   // spilled 8 bytes).
   extern __shared__ __align__(16) uint32_t s_ring_dynamic[];
   __shared__ __align__(16) uint32_t s_act[kTc ? 1 : max_warps_for(MT)][2][kStepTiles][MT][32];
-  constexpr int kRingWords = ring_words<MT, kTc>();
+  constexpr int kRingWords = ring_words<MT, kTc, kDeepAct>();
   auto ring_of = [&](int w) -> uint32_t* {
     if constexpr (kTc) {
       return s_ring_dynamic + w * kRingWords;
@@ -875,7 +888,7 @@ __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kT
       }
     };
     // kAhead steps of activations in flight: one copy group per step (empty past the last).
-    constexpr int kSlots = act_slots(MT, kTc);
+    constexpr int kSlots = act_slots(MT, kTc, kDeepAct);
     constexpr int kAhead = kSlots - 1;
     if (steps > 0) copy_step(0, 0);
     if constexpr (kAhead == 2) {
@@ -1065,12 +1078,14 @@ static_assert(3 * (kTwoPerSmSmem + kSmemPerCtaReserved) > kSm90SmemPerSm &&
 // `min_smem` bytes of shared memory; the mma variant's rings are dynamic shared memory, its limit
 // raised once per device to its largest ring (max_warps_for warps) where that passes the 48 KB a
 // launch gets without asking.
-template <auto Kernel, int MT, bool kTc, bool kZeros, bool kSmemW = false>
+template <auto Kernel, int MT, bool kTc, bool kZeros, bool kSmemW = false, bool kDeepAct = false>
 cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem, bool pdl,
                        cudaStream_t stream) {
   constexpr size_t kDefaultSmem = 48 * 1024;
+  // The deep-ring kernel runs only as kWideMt16Warps warps (launch_mt).
+  constexpr int kMaxWarps = kDeepAct ? kWideMt16Warps : max_warps_for(MT, kTc);
   constexpr size_t kMaxRing =
-      kTc ? std::max(ring_bytes<MT, kTc, kZeros>(max_warps_for(MT, kTc), true, kSmemW),
+      kTc ? std::max(ring_bytes<MT, kTc, kZeros, kDeepAct>(kMaxWarps, true, kSmemW),
                      kSmemW ? kTwoPerSmSmem : size_t{0})
           : 0;
   if constexpr (kMaxRing > kDefaultSmem) {
@@ -1079,7 +1094,8 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem,
   }
   // FMA kernels: static rings.
   const size_t ring =
-      kTc ? ring_bytes<MT, kTc, kZeros>(threads / 32, kSmemW || q.group_shift < 7, kSmemW) : 0;
+      kTc ? ring_bytes<MT, kTc, kZeros, kDeepAct>(threads / 32, kSmemW || q.group_shift < 7, kSmemW)
+          : 0;
   return launch_kernel(Kernel, grid, dim3(threads), std::max(ring, min_smem), stream, pdl,
                        dim3(1, 1, 1), q);
 }
@@ -1123,6 +1139,12 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
       constexpr auto kMmaSmemW = gemv_kernel<T, MT, kZeros, kBias, true, true>;
       if (tc && !smemw) {
         err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
+      } else if (smemw && MT == kMaxTcMT && wide) {
+        // Config 7, 16 tokens, one CTA per SM: activations two steps ahead (act_slots).
+        constexpr bool kDeep = MT == kMaxTcMT;
+        constexpr auto kMmaSmemWDeep = gemv_kernel<T, MT, kZeros, kBias, true, true, kDeep>;
+        err = launch_one<kMmaSmemWDeep, MT, true, kZeros, true, kDeep>(q, grid, threads, min_smem,
+                                                                       pdl, stream);
       } else if (smemw) {
         err = launch_one<kMmaSmemW, MT, true, kZeros, true>(q, grid, threads, min_smem, pdl, stream);
       }
