@@ -115,8 +115,8 @@ constexpr bool natural_rows(int mt, bool tc) { return tc && mt >= kNaturalMinMT;
 // from the L1 that serves the CTAs' shared activation reads (0.97-0.99x on 4096 x 14336), so it
 // keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11). Except `deep`:
 // config 7 at MT = 16 on one-CTA-per-SM grids, whose 8-warp CTA has the room (110 KB of
-// activation rings beside 48 KB of weight ring): H100 4096² M = 9-16 1.01-1.03x, 4096 x 14336
-// 1.03-1.04x, which puts config 7 ahead of config 4 there. On grids of several CTAs per SM the
+// activation rings beside 48 KB of weight ring): H100 4096² M = 9-16 1.01-1.06x, 4096 x 14336
+// 0.99-1.04x, which puts config 7 ahead of config 4 there (1.02-1.06x). On grids of several CTAs per SM the
 // third slot leaves room for one 6-warp CTA instead of two (0.67-0.76x; bench/NOTES.md,
 // session 18), so those launches keep the two-slot kernel.
 constexpr int act_slots(int mt, bool tc, bool deep = false) {
@@ -220,8 +220,8 @@ __host__ __device__ __forceinline__ int lane_row(int g, int r) {
 //            process_tc). ~18 instructions per weight word instead of ~31, and the same at every
 //            MT <= 8 (the FMA path grows with MT): bench/NOTES.md, session 7.
 // Grid: x = ceil(M / MT) token blocks (fastest, so CTAs sharing the same weights run together and
-// hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT) or,
-// configs 5 and 6, kNarrowWarps).
+// hit L2), y = N / kRowsPerCta, z = split_k. Block: 32 x (warps_for(MT), max_warps_for(MT),
+// kWideMt16Warps or, configs 5 and 6, kNarrowWarps).
 template <typename T, int MT, bool kZeros, bool kBias, bool kTc = false, bool kSmemW = false,
           bool kDeepAct = false>
 __global__ void __launch_bounds__(max_threads_for(MT, kTc), gemv_min_ctas(MT, kTc))
