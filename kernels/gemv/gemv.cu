@@ -116,9 +116,9 @@ constexpr bool natural_rows(int mt, bool tc) { return tc && mt >= kNaturalMinMT;
 // keeps two, as the FMA kernels (static rings) do (bench/NOTES.md, session 11). Except `deep`:
 // config 7 at MT = 16 on one-CTA-per-SM grids, whose 8-warp CTA has the room (110 KB of
 // activation rings beside 48 KB of weight ring): H100 4096² M = 9-16 1.01-1.06x, 4096 x 14336
-// 0.99-1.04x, which puts config 7 ahead of config 4 there (1.02-1.06x). On grids of several CTAs per SM the
-// third slot leaves room for one 6-warp CTA instead of two (0.67-0.76x; bench/NOTES.md,
-// session 18), so those launches keep the two-slot kernel.
+// 0.99-1.04x, which puts config 7 ahead of config 4 there (1.02-1.06x). On grids of several
+// CTAs per SM the third slot leaves room for one 6-warp CTA instead of two (0.67-0.89x;
+// bench/NOTES.md, session 18), so those launches keep the two-slot kernel.
 constexpr int act_slots(int mt, bool tc, bool deep = false) {
   return tc && (mt <= kMaxMT || deep) ? 3 : 2;
 }
@@ -1137,12 +1137,12 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
     {
       constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
       constexpr auto kMmaSmemW = gemv_kernel<T, MT, kZeros, kBias, true, true>;
+      // Config 7, 16 tokens, one CTA per SM: activations two steps ahead (act_slots).
+      constexpr bool kDeep = MT == kMaxTcMT;
+      constexpr auto kMmaSmemWDeep = gemv_kernel<T, MT, kZeros, kBias, true, true, kDeep>;
       if (tc && !smemw) {
         err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
-      } else if (smemw && MT == kMaxTcMT && wide) {
-        // Config 7, 16 tokens, one CTA per SM: activations two steps ahead (act_slots).
-        constexpr bool kDeep = MT == kMaxTcMT;
-        constexpr auto kMmaSmemWDeep = gemv_kernel<T, MT, kZeros, kBias, true, true, kDeep>;
+      } else if (smemw && kDeep && wide) {
         err = launch_one<kMmaSmemWDeep, MT, true, kZeros, true, kDeep>(q, grid, threads, min_smem,
                                                                        pdl, stream);
       } else if (smemw) {
