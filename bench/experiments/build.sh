@@ -2,7 +2,7 @@
 # Builds the experiment programs of bench/experiments/ (not part of the library or of CI) into
 # OUT_DIR (default dist/experiments), with the project's bootstrapped nvcc and CUTLASS.
 # Run them on a GPU machine: OUT_DIR/access_pattern, OUT_DIR/stream_floor, OUT_DIR/memset_node_cost,
-# OUT_DIR/sm90_reorder.
+# OUT_DIR/wgmma_gemv, OUT_DIR/sm90_reorder.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/dist/experiments}
@@ -18,6 +18,7 @@ if [ -n "${CURAND_INCLUDE:-}" ]; then inc+=(-isystem "$CURAND_INCLUDE"); fi
 "${nv[@]}" -o "$out/access_pattern" "$root/bench/experiments/access_pattern.cu"
 "${nv[@]}" -I"$root/kernels" -o "$out/stream_floor" "$root/bench/experiments/stream_floor.cu"
 "${nv[@]}" -I"$root/kernels" -o "$out/memset_node_cost" "$root/bench/experiments/memset_node_cost.cu"
+"${nv[@]}" -I"$root/kernels" -o "$out/wgmma_gemv" "$root/bench/experiments/wgmma_gemv.cu"
 # sm90_reorder: one object per configuration (the CUTLASS instantiations are heavy), two at once.
 src=$root/bench/experiments/sm90_reorder.cu
 pids=()
