@@ -13,7 +13,8 @@
 // [8 tokens] x 16 B (the no-swizzle K-major core matrices a wgmma descriptor names), 16-byte
 // cp.async two steps ahead. W warp groups per CTA split K (steps v, v + W, ...), summed in order.
 // Correctness: against a naive fp32 kernel that decodes each weight with layout::weight_position.
-// Timing: CUDA graph of 10 launches, weights rotated over >= 3 x L2, median of 20 replays.
+// Timing: CUDA graph of 10 launches (graph_timing.cuh), weights rotated over >= 3 x L2, median of
+// 20 replays.
 // Versions: v1 (above), v2 (weights scaled in fp16 before the wgmma, one accumulator, A fragments
 // double buffered; optionally 4 / 8 accumulator chains), v3 (v2 with weights and scales through the
 // shared ring too; optionally 3 steps ahead; Params::probe drops the wgmma, the barrier or the
@@ -30,16 +31,10 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "check.cuh"
 #include "common/layout.cuh"
+#include "graph_timing.cuh"
 
-#define CK(x)                                                                          \
-  do {                                                                                 \
-    cudaError_t e_ = (x);                                                              \
-    if (e_ != cudaSuccess) {                                                           \
-      std::fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));  \
-      std::exit(1);                                                                    \
-    }                                                                                  \
-  } while (0)
 
 namespace {
 
@@ -112,6 +107,59 @@ __device__ __forceinline__ uint4 ldg_stream(const void* p) {
   return v;
 }
 
+// Activations of one 256-k step (16 tokens from k0) into a ring slot at `slot_s`: thread wt
+// (0..127 of the warp group) copies chunks i = wt + 128 r, token (i % 8) + 8 ((i / 256) % 2), 8-k
+// chunk (i / 8) % 32, so that a warp's 32 copies cover 8 tokens (the 8 bank groups of a core
+// matrix row): [k16 slice][token half][k half][8 tokens] x 16 B. Not committed.
+__device__ __forceinline__ void copy_acts(uint32_t slot_s, const Params& p, int k0, int wt) {
+#pragma unroll
+  for (int r = 0; r < 4; ++r) {
+    const int i = wt + 128 * r;
+    const int t = (i & 7) + 8 * ((i >> 8) & 1), c8 = (i >> 3) & 31;
+    const uint32_t dst =
+        slot_s + (c8 >> 1) * kSliceBytes + (t >> 3) * 256 + (c8 & 1) * 128 + (t & 7) * 16;
+    cp_async_16(dst, p.a + static_cast<int64_t>(t) * p.k + k0 + 8 * c8);
+  }
+}
+
+// The warp's weights (4 tiles of its block, one 16-byte slot each) and the raw scales of rows g,
+// g + 8 for the two groups of 256-k step gs, into registers.
+__device__ __forceinline__ void load_step(const uint8_t* wlane, const uint16_t* sc, const Params& p,
+                                          int gs, uint4 (&b)[4], uint32_t (&s)[4]) {
+  const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
+#pragma unroll
+  for (int t = 0; t < 4; ++t) b[t] = ldg_stream(q + 512 * t);
+#pragma unroll
+  for (int pc = 0; pc < 2; ++pc) {
+    const int64_t row = static_cast<int64_t>(2 * gs + pc) * p.n;
+    s[2 * pc] = sc[row];
+    s[2 * pc + 1] = sc[row + 8];
+  }
+}
+
+// The CTA's sums: warp group v's 64 x 16 accumulator fragments (d) through shared memory, the W
+// groups added in order, rounded to fp16. Every copy and wgmma must be done.
+template <int W>
+__device__ __forceinline__ void store_sums(uint8_t* smem, const float (&d)[8], const Params& p) {
+  const int tid = threadIdx.x, v = tid >> 7, warp = (tid & 127) >> 5, lane = tid & 31;
+  __syncthreads();
+  float* red = reinterpret_cast<float*>(smem);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int row = 16 * warp + (lane >> 2) + 8 * ((i >> 1) & 1);
+    const int tok = 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
+    red[(v * kRowsPerWg + row) * kM + tok] = d[i];
+  }
+  __syncthreads();
+  for (int i = tid; i < kRowsPerWg * kM; i += 128 * W) {
+    float s = 0.f;
+#pragma unroll
+    for (int u = 0; u < W; ++u) s += red[u * kRowsPerWg * kM + i];
+    const int row = i / kM, tok = i % kM;
+    p.c[static_cast<int64_t>(tok) * p.n + kRowsPerWg * blockIdx.x + row] = __float2half_rn(s);
+  }
+}
+
 // W warp groups per CTA, MINB CTAs per SM (register budget 65536 / (128 W MINB)).
 template <int W, int MINB>
 __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv(const Params p) {
@@ -132,28 +180,10 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv(const Params p) {
   const uint16_t* sc = reinterpret_cast<const uint16_t*>(p.scales) + 16 * nb + g;
   auto gstep = [&](int s) { return v + W * s; };  // the step's index along K
   auto load_w = [&](uint4 (&b)[4], uint32_t (&s)[4], int s_) {
-    const int gs = gstep(s_);
-    const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
-#pragma unroll
-    for (int t = 0; t < 4; ++t) b[t] = ldg_stream(q + 512 * t);
-#pragma unroll
-    for (int pc = 0; pc < 2; ++pc) {
-      const int64_t row = static_cast<int64_t>(2 * gs + pc) * p.n;
-      s[2 * pc] = sc[row];
-      s[2 * pc + 1] = sc[row + 8];
-    }
+    load_step(wlane, sc, p, gstep(s_), b, s);
   };
-  // Activations of step s into slot `slot`: chunk i = wt + 128 r: token i / 32, 8-k chunk i % 32.
   auto copy_a = [&](int s_, int slot) {
-    const int k0 = gstep(s_) * kStepK;
-#pragma unroll
-    for (int r = 0; r < 4; ++r) {
-      const int i = wt + 128 * r;
-      const int t = (i & 7) + 8 * ((i >> 8) & 1), c8 = (i >> 3) & 31;  // 8 tokens per warp: no bank conflict
-      const uint32_t dst = ring_s + slot * kSlotBytes + (c8 >> 1) * kSliceBytes + (t >> 3) * 256 +
-                           (c8 & 1) * 128 + (t & 7) * 16;
-      cp_async_16(dst, p.a + static_cast<int64_t>(t) * p.k + k0 + 8 * c8);
-    }
+    copy_acts(ring_s + slot * kSlotBytes, p, gstep(s_) * kStepK, wt);
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
   auto wg_barrier = [&]() { asm volatile("bar.sync %0, 128;" ::"r"(1 + v) : "memory"); };
@@ -210,23 +240,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv(const Params p) {
     one_step(s_ + 2, wb[2], sb[2], wb[1], sb[1], 2);
   }
   asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-  __syncthreads();
-  // Sums of the warp groups, in order: [v][64 rows][16 tokens] fp32 over the rings.
-  float* red = reinterpret_cast<float*>(smem);
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int row = 16 * warp + g + 8 * ((i >> 1) & 1);
-    const int tok = 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-    red[(v * kRowsPerWg + row) * kM + tok] = acc[i];
-  }
-  __syncthreads();
-  for (int i = tid; i < kRowsPerWg * kM; i += 128 * W) {
-    float s = 0.f;
-#pragma unroll
-    for (int u = 0; u < W; ++u) s += red[u * kRowsPerWg * kM + i];
-    const int row = i / kM, tok = i % kM;
-    p.c[static_cast<int64_t>(tok) * p.n + kRowsPerWg * rg + row] = __float2half_rn(s);
-  }
+  store_sums<W>(smem, acc, p);
 }
 
 // v2: the weights scaled in fp16 before the wgmma (HSUB2 + HMUL2 per pair, as the library's
@@ -271,27 +285,10 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv2(const Params p) {
   const uint16_t* sc = reinterpret_cast<const uint16_t*>(p.scales) + 16 * nb + g;
   auto gstep = [&](int s) { return v + W * s; };
   auto load_w = [&](uint4 (&b)[4], uint32_t (&s)[4], int s_) {
-    const int gs = gstep(s_);
-    const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
-#pragma unroll
-    for (int t = 0; t < 4; ++t) b[t] = ldg_stream(q + 512 * t);
-#pragma unroll
-    for (int pc = 0; pc < 2; ++pc) {
-      const int64_t row = static_cast<int64_t>(2 * gs + pc) * p.n;
-      s[2 * pc] = sc[row];
-      s[2 * pc + 1] = sc[row + 8];
-    }
+    load_step(wlane, sc, p, gstep(s_), b, s);
   };
   auto copy_a = [&](int s_) {
-    const int k0 = gstep(s_) * kStepK;
-    const uint32_t base = ring_s + (s_ & (kSlots2 - 1)) * kSlotBytes;
-#pragma unroll
-    for (int r = 0; r < 4; ++r) {
-      const int i = wt + 128 * r;
-      const int t = (i & 7) + 8 * ((i >> 8) & 1), c8 = (i >> 3) & 31;  // 8 tokens per warp: no bank conflict
-      const uint32_t dst = base + (c8 >> 1) * kSliceBytes + (t >> 3) * 256 + (c8 & 1) * 128 + (t & 7) * 16;
-      cp_async_16(dst, p.a + static_cast<int64_t>(t) * p.k + k0 + 8 * c8);
-    }
+    copy_acts(ring_s + (s_ & (kSlots2 - 1)) * kSlotBytes, p, gstep(s_) * kStepK, wt);
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
   auto wg_barrier = [&]() { asm volatile("bar.sync %0, 128;" ::"r"(1 + v) : "memory"); };
@@ -359,22 +356,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv2(const Params p) {
 #pragma unroll
     for (int i = 0; i < 8; ++i) d[0][i] += d[a][i];
   asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-  __syncthreads();
-  float* red = reinterpret_cast<float*>(smem);
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int row = 16 * warp + g + 8 * ((i >> 1) & 1);
-    const int tok = 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-    red[(v * kRowsPerWg + row) * kM + tok] = d[0][i];
-  }
-  __syncthreads();
-  for (int i = tid; i < kRowsPerWg * kM; i += 128 * W) {
-    float s = 0.f;
-#pragma unroll
-    for (int u = 0; u < W; ++u) s += red[u * kRowsPerWg * kM + i];
-    const int row = i / kM, tok = i % kM;
-    p.c[static_cast<int64_t>(tok) * p.n + kRowsPerWg * rg + row] = __float2half_rn(s);
-  }
+  store_sums<W>(smem, d[0], p);
 }
 
 // v3: v2 with the weights and scales through the shared ring as well (16-byte cp.async, read back
@@ -407,13 +389,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
     const int gs = gstep(s_);
     const int k0 = gs * kStepK;
     const uint32_t base = ring_s + slot_of(s_) * kSlot3;
-#pragma unroll
-    for (int r = 0; r < 4; ++r) {
-      const int i = wt + 128 * r;
-      const int t = (i & 7) + 8 * ((i >> 8) & 1), c8 = (i >> 3) & 31;  // 8 tokens per warp: no bank conflict
-      const uint32_t dst = base + (c8 >> 1) * kSliceBytes + (t >> 3) * 256 + (c8 & 1) * 128 + (t & 7) * 16;
-      cp_async_16(dst, p.a + static_cast<int64_t>(t) * p.k + k0 + 8 * c8);
-    }
+    copy_acts(base, p, k0, wt);
     const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
     const uint32_t wdst = base + kSlotBytes + warp * 2048 + 16 * lane;
 #pragma unroll
@@ -503,22 +479,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
   fence_operands(d);
   if (sink == 0x12345678u) d[0] += 1.f;
   asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-  __syncthreads();
-  float* red = reinterpret_cast<float*>(smem);
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int row = 16 * warp + g + 8 * ((i >> 1) & 1);
-    const int tok = 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-    red[(v * kRowsPerWg + row) * kM + tok] = d[i];
-  }
-  __syncthreads();
-  for (int i = tid; i < kRowsPerWg * kM; i += 128 * W) {
-    float s = 0.f;
-#pragma unroll
-    for (int u = 0; u < W; ++u) s += red[u * kRowsPerWg * kM + i];
-    const int row = i / kM, tok = i % kM;
-    p.c[static_cast<int64_t>(tok) * p.n + kRowsPerWg * rg + row] = __float2half_rn(s);
-  }
+  store_sums<W>(smem, d, p);
 }
 
 // Naive reference: one thread per (token, row), fp32.
@@ -573,39 +534,19 @@ double run_variant(const char* name, Params p, const std::vector<const uint8_t*>
   }
   cudaStream_t st;
   CK(cudaStreamCreate(&st));
-  cudaGraph_t graph;
-  cudaGraphExec_t exec;
-  CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeGlobal));
-  for (int i = 0; i < 10; ++i) {
+  const double us = time_graph(st, 10, 20, [&](int i) {
     Params q = p;
     q.w = copies[i % copies.size()];
     kernel<<<grid, block, smem, st>>>(q);
-  }
-  CK(cudaStreamEndCapture(st, &graph));
-  CK(cudaGraphInstantiate(&exec, graph, 0));
-  cudaEvent_t e0, e1;
-  CK(cudaEventCreate(&e0));
-  CK(cudaEventCreate(&e1));
-  std::vector<float> t;
-  for (int r = 0; r < 23; ++r) {
-    CK(cudaEventRecord(e0, st));
-    CK(cudaGraphLaunch(exec, st));
-    CK(cudaEventRecord(e1, st));
-    CK(cudaEventSynchronize(e1));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, e0, e1));
-    if (r >= 3) t.push_back(ms * 100.f);  // µs per launch
-  }
-  std::sort(t.begin(), t.end());
-  CK(cudaGraphExecDestroy(exec));
-  CK(cudaGraphDestroy(graph));
+    return cudaGetLastError();
+  });
   CK(cudaStreamDestroy(st));
-  return t[t.size() / 2];
+  return us;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main() {
   cudaDeviceProp prop;
   CK(cudaGetDeviceProperties(&prop, 0));
   std::printf("GPU: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount,
