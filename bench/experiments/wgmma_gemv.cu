@@ -17,10 +17,13 @@
 // 20 replays.
 // Versions: v1 (above), v2 (weights scaled in fp16 before the wgmma, one accumulator, A fragments
 // double buffered; optionally 4 / 8 accumulator chains), v3 (v2 with weights and scales through the
-// shared ring too; optionally 3 steps ahead; Params::probe drops the wgmma, the barrier or the
-// dequantization for timing). Result (H100, session 20, bench/NOTES.md): every version is correct
-// (2.1e-4 / 2.8e-4) and 2.1-2.2x slower than the library's configs 4 / 5, also with the wgmma,
-// the dequantization and the barrier all dropped: this data path, not the MMA, is what is slow.
+// shared ring too; optionally 3 steps ahead; Params::probe drops the wgmma, the barrier, the
+// dequantization or the copies, or rotates the K order, for timing), v4 (the warp groups of a CTA
+// on different rows, sharing one activation ring). Result (H100, session 20, bench/NOTES.md):
+// every version is correct (2.1e-4 / 2.8e-4); v1-v3 are 2.1-2.2x slower than the library's configs
+// 4 / 5, as slow with the wgmma, dequantization and barrier dropped, and at the library's time
+// without the activation copies; v4 with 256 rows per CTA is 1.23-1.27x on the 28672-row shapes.
+// The activation path, not the MMA, is what this design pays for.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -52,7 +55,9 @@ struct Params {
   half* c;               // [16, N]
   int n, k;
   uint32_t lbo, sbo;     // descriptor byte offsets (K-direction, N-direction core matrices)
-  int probe;             // v3 timing probes (wrong results): 1 no wgmma, 2 no barrier, 4 no dequant
+  int probe;             // v3 timing probes (wrong results): 1 no wgmma, 2 no barrier, 4 no dequant,
+                         // 8 no activation copies, 16 no weight / scale copies,
+                         // 32 each CTA starts its K loop at its own step (rotated order)
 };
 
 __device__ __forceinline__ uint32_t lop3_6a(uint32_t a, uint32_t b, uint32_t c) {
@@ -111,10 +116,11 @@ __device__ __forceinline__ uint4 ldg_stream(const void* p) {
 // (0..127 of the warp group) copies chunks i = wt + 128 r, token (i % 8) + 8 ((i / 256) % 2), 8-k
 // chunk (i / 8) % 32, so that a warp's 32 copies cover 8 tokens (the 8 bank groups of a core
 // matrix row): [k16 slice][token half][k half][8 tokens] x 16 B. Not committed.
+template <int kThreads = 128>
 __device__ __forceinline__ void copy_acts(uint32_t slot_s, const Params& p, int k0, int wt) {
 #pragma unroll
-  for (int r = 0; r < 4; ++r) {
-    const int i = wt + 128 * r;
+  for (int r = 0; r < 512 / kThreads; ++r) {
+    const int i = wt + kThreads * r;
     const int t = (i & 7) + 8 * ((i >> 8) & 1), c8 = (i >> 3) & 31;
     const uint32_t dst =
         slot_s + (c8 >> 1) * kSliceBytes + (t >> 3) * 256 + (c8 & 1) * 128 + (t & 7) * 16;
@@ -383,21 +389,29 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
   uint8_t* ring = smem + v * kSlots2 * kSlot3;
   const uint32_t ring_s = static_cast<uint32_t>(__cvta_generic_to_shared(ring));
   const uint8_t* wlane = p.w + (static_cast<int64_t>(nb) * k_tiles) * 512 + 16 * lane;
-  auto gstep = [&](int s) { return v + W * s; };
+  // Probe 32: CTA rg walks the steps from (7 rg) mod n_steps on, so that the CTAs, which start
+  // together, do not all read the same activations from the same L2 slices at once.
+  const int rot = (p.probe & 32) ? (7 * rg) % n_steps : 0;
+  auto gstep = [&](int s) {
+    const int t = v + W * s + rot;
+    return t >= n_steps ? t - n_steps : t;
+  };
   auto slot_of = [&](int s) { return s & (kSlots2 - 1); };
   auto copy_step = [&](int s_) {
     const int gs = gstep(s_);
     const int k0 = gs * kStepK;
     const uint32_t base = ring_s + slot_of(s_) * kSlot3;
-    copy_acts(base, p, k0, wt);
-    const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
-    const uint32_t wdst = base + kSlotBytes + warp * 2048 + 16 * lane;
+    if (!(p.probe & 8)) copy_acts(base, p, k0, wt);
+    if (!(p.probe & 16)) {
+      const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
+      const uint32_t wdst = base + kSlotBytes + warp * 2048 + 16 * lane;
 #pragma unroll
-    for (int t = 0; t < 4; ++t) cp_async_16(wdst + 512 * t, q + 512 * t);
-    if (lane < 4) {
-      const int pc = lane >> 1, half_ = lane & 1;
-      const half* src = p.scales + static_cast<int64_t>(2 * gs + pc) * p.n + 16 * nb + 8 * half_;
-      cp_async_16(base + kSlotBytes + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
+      for (int t = 0; t < 4; ++t) cp_async_16(wdst + 512 * t, q + 512 * t);
+      if (lane < 4) {
+        const int pc = lane >> 1, half_ = lane & 1;
+        const half* src = p.scales + static_cast<int64_t>(2 * gs + pc) * p.n + 16 * nb + 8 * half_;
+        cp_async_16(base + kSlotBytes + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
+      }
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
@@ -482,6 +496,95 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
   store_sums<W>(smem, d, p);
 }
 
+// v4: the warp groups of a CTA take W different 64-row groups over the whole K (instead of
+// splitting K) and share one activation slot per step, copied by all 128 W threads: activation
+// reads per weight byte divided by W. One CTA barrier per step.
+template <int W, int MINB>
+__global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv4(const Params p) {
+  // W = 1, 2 or 4 (the step's 512 activation chunks split evenly); run_variant instantiates every
+  // version for every W, so W = 3 compiles but is never launched.
+  extern __shared__ __align__(1024) uint8_t smem[];
+  constexpr int kSlot4 = kSlotBytes + W * (kWBytes + kSBytes);
+  const int tid = threadIdx.x;
+  const int v = tid >> 7;
+  const int wt = tid & 127;
+  const int warp = wt >> 5, lane = tid & 31, g = lane >> 2;
+  const int rgv = W * blockIdx.x + v;  // the warp group's 64-row group
+  const int nb = 4 * rgv + warp;
+  const int k_tiles = p.k / 64;
+  const int steps = p.k / kStepK;
+  const uint32_t ring_s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const uint8_t* wlane = p.w + (static_cast<int64_t>(nb) * k_tiles) * 512 + 16 * lane;
+  const int wg_off = kSlotBytes + v * (kWBytes + kSBytes);  // this warp group's weights, scales
+  auto slot_of = [&](int s) { return s & (kSlots2 - 1); };
+  auto copy_step = [&](int s_) {
+    const uint32_t base = ring_s + slot_of(s_) * kSlot4;
+    copy_acts<128 * W>(base, p, s_ * kStepK, tid);
+    const uint8_t* q = wlane + static_cast<int64_t>(4 * s_) * 512;
+    const uint32_t wdst = base + wg_off + warp * 2048 + 16 * lane;
+#pragma unroll
+    for (int t = 0; t < 4; ++t) cp_async_16(wdst + 512 * t, q + 512 * t);
+    if (lane < 4) {
+      const int pc = lane >> 1, half_ = lane & 1;
+      const half* src = p.scales + static_cast<int64_t>(2 * s_ + pc) * p.n + 16 * nb + 8 * half_;
+      cp_async_16(base + wg_off + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
+    }
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+  };
+  float d[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) d[i] = 0.f;
+  fence_operands(d);
+  uint32_t af[2][8][4];
+  if (steps > 0) copy_step(0); else asm volatile("cp.async.commit_group;\n" ::: "memory");
+  if (steps > 1) copy_step(1); else asm volatile("cp.async.commit_group;\n" ::: "memory");
+#pragma unroll 1
+  for (int s_ = 0; s_ < steps; ++s_) {
+    asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    if (s_ + 2 < steps) copy_step(s_ + 2);
+    else asm volatile("cp.async.commit_group;\n" ::: "memory");
+    const uint32_t base = ring_s + slot_of(s_) * kSlot4;
+    const uint8_t* gbase = smem + slot_of(s_) * kSlot4 + wg_off;
+    uint4 cur[4];
+#pragma unroll
+    for (int t = 0; t < 4; ++t)
+      cur[t] = *reinterpret_cast<const uint4*>(gbase + warp * 2048 + 512 * t + 16 * lane);
+    const uint16_t* ss = reinterpret_cast<const uint16_t*>(gbase + kWBytes + warp * 64);
+#pragma unroll
+    for (int pc = 0; pc < 2; ++pc) {
+      asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+      const half2 sp = __halves2half2(__ushort_as_half(ss[16 * pc + g]),
+                                      __ushort_as_half(ss[16 * pc + g + 8]));
+#pragma unroll
+      for (int u = 0; u < 2; ++u) {
+        const uint4& wv = cur[2 * pc + u];
+        dequant_scaled(wv.x, sp, af[pc][4 * u + 0]);
+        dequant_scaled(wv.y, sp, af[pc][4 * u + 1]);
+        dequant_scaled(wv.z, sp, af[pc][4 * u + 2]);
+        dequant_scaled(wv.w, sp, af[pc][4 * u + 3]);
+      }
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int q = 0; q < 8; ++q)
+        wgmma_16(d, af[pc][q], b_desc(base + (8 * pc + q) * kSliceBytes, p.lbo, p.sbo), 1);
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      fence_operands(d);
+    }
+  }
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+  fence_operands(d);
+  asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+  __syncthreads();
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int row = kRowsPerWg * rgv + 16 * warp + g + 8 * ((i >> 1) & 1);
+    const int tok = 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
+    p.c[static_cast<int64_t>(tok) * p.n + row] = __float2half_rn(d[i]);
+  }
+}
+
 // Naive reference: one thread per (token, row), fp32.
 __global__ void reference(const half* a, const uint8_t* w, const half* scales, float* c, int n,
                           int k) {
@@ -506,13 +609,15 @@ double run_variant(const char* name, Params p, const std::vector<const uint8_t*>
                    const float* ref, half* c, int n, bool check) {
   auto kernel = kVersion == 1 ? wgmma_gemv<W, MINB>
                 : kVersion == 2 ? wgmma_gemv2<W, MINB, kAcc>
-                                : wgmma_gemv3<W, MINB, kAhead>;
+                : kVersion == 3 ? wgmma_gemv3<W, MINB, kAhead>
+                                : wgmma_gemv4<W, MINB>;
   const int slot = kVersion == 1 ? kSlots * kSlotBytes
                    : kVersion == 2 ? kSlots2 * kSlotBytes
-                                   : kSlots2 * kSlot3;
+                   : kVersion == 3 ? kSlots2 * kSlot3
+                                   : kSlots2 * (kSlotBytes + W * (kWBytes + kSBytes)) / W;
   const int smem = std::max(W * slot, W * kRowsPerWg * kM * 4);
   CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  const dim3 grid(n / kRowsPerWg), block(128 * W);
+  const dim3 grid(kVersion == 4 ? n / (kRowsPerWg * W) : n / kRowsPerWg), block(128 * W);
   if (check) {
     CK(cudaMemset(c, 0xFF, sizeof(half) * kM * n));  // NaN
     kernel<<<grid, block, smem>>>(p);
@@ -617,6 +722,32 @@ int main() {
       std::printf(" v3 W3x1 probes us: nowgmma %.2f  nobarrier %.2f  nowgmma+nobarrier %.2f  nodequant %.2f"
                   "  nowgmma+nodequant %.2f  nobarrier+nodequant %.2f  all %.2f\n",
                   pr[1], pr[2], pr[3], pr[4], pr[5], pr[6], pr[7]);
+      double pc[3];
+      const int pm[3] = {7 | 8, 7 | 16, 7 | 8 | 16};
+      for (int m = 0; m < 3; ++m) {
+        Params q = p;
+        q.probe = pm[m];
+        pc[m] = run_variant<3, 1, 3>("probe", q, copies, ref, c, n, false);
+      }
+      std::printf(" v3 W3x1 copy probes us (all of the above dropped, and): no activation copies %.2f"
+                  "  no weight copies %.2f  neither %.2f\n", pc[0], pc[1], pc[2]);
+      {
+        Params q = p;
+        q.probe = 32;
+        const double r1 = run_variant<3, 1, 3>("v3 rot W3x1", q, copies, ref, c, n, true);
+        const double r2 = run_variant<2, 1, 3>("v3 rot W2x1", q, copies, ref, c, n, true);
+        const double r3 = run_variant<1, 3, 3>("v3 rot W1x3", q, copies, ref, c, n, true);
+        q.probe = 32 | 7 | 16;
+        const double r4 = run_variant<3, 1, 3>("probe", q, copies, ref, c, n, false);
+        std::printf(" v3 rotated K order us: W3x1 %.2f  W2x1 %.2f  W1x3 %.2f  activations only %.2f\n",
+                    r1, r2, r3, r4);
+      }
+      const double a1 = run_variant<2, 1, 4>("v4 W2 x1/SM", p, copies, ref, c, n, true);
+      const double a2 = run_variant<2, 2, 4>("v4 W2 x2/SM", p, copies, ref, c, n, true);
+      const double a3 = run_variant<4, 1, 4>("v4 W4 x1/SM", p, copies, ref, c, n, true);
+      const double a4 = run_variant<1, 3, 4>("v4 W1 x3/SM", p, copies, ref, c, n, true);
+      std::printf(" v4 (warp groups on rows, shared activations) us: W2x1 %.2f  W2x2 %.2f  W4x1 %.2f  W1x3 %.2f\n",
+                  a1, a2, a3, a4);
     }
     for (auto d : copies) CK(cudaFree(const_cast<uint8_t*>(d)));
     CK(cudaFree(a));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Session 20, calls 5-11 (H100), one script, the prototype rebuilt before each call: 5 v1, 6 + v2, 7 + v2's
-# accumulator chains, 8 + v3, 9 + v3's timing probes, 10 + the conflict-free activation copy order,
-# 11 + v3 three steps ahead, 13 the committed file (helpers folded; wgmma-h100/ holds call 13's output,
-# which prints every version):
+# Session 20, calls 5-11 and 13-16 (H100), one script, the prototype rebuilt before each call: 5 v1,
+# 6 + v2, 7 + v2's accumulator chains, 8 + v3, 9 + v3's timing probes, 10 + the conflict-free
+# activation copy order, 11 + v3 three steps ahead, 13 the committed file (helpers folded), 14 + the
+# copy probes, 15 + the rotated K order, 16 + v4 (wgmma-h100/ holds call 16's output, which prints
+# every version):
 # bench/experiments/wgmma_gemv.cu (a warp-group MMA GEMV prototype at
 # M = 16, fp16 g128; its own correctness check against a naive fp32 reference and CUDA-graph
 # timing, weights rotated over >= 3 x L2) beside the library (HEAD's bundle, tables/h100.json) on
