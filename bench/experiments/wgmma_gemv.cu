@@ -264,6 +264,29 @@ __device__ __forceinline__ void dequant_scaled(uint32_t w, half2 s, uint32_t (&a
   }
 }
 
+// Group piece pc of a step (tiles 2 pc, 2 pc + 1 of cur): 8 words dequantized and scaled by sp
+// (rows g, g + 8) into the A fragments of its 8 k16 slices.
+__device__ __forceinline__ void dequant_piece(const uint4 (&cur)[4], int pc, half2 sp,
+                                              uint32_t (&af)[8][4]) {
+#pragma unroll
+  for (int u = 0; u < 2; ++u) {
+    const uint4& wv = cur[2 * pc + u];
+    dequant_scaled(wv.x, sp, af[4 * u + 0]);
+    dequant_scaled(wv.y, sp, af[4 * u + 1]);
+    dequant_scaled(wv.z, sp, af[4 * u + 2]);
+    dequant_scaled(wv.w, sp, af[4 * u + 3]);
+  }
+}
+
+// The piece's 8 wgmma into d, B slice q at b_base + q kSliceBytes, as one committed group.
+__device__ __forceinline__ void wgmma_piece(float (&d)[8], const uint32_t (&af)[8][4],
+                                            uint32_t b_base, const Params& p) {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+  for (int q = 0; q < 8; ++q) wgmma_16(d, af[q], b_desc(b_base + q * kSliceBytes, p.lbo, p.sbo), 1);
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
 constexpr int kSlots2 = 4;
 
 // Keeps the compiler from moving the accumulators across the asynchronous wgmma (CUTLASS's
@@ -327,14 +350,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv2(const Params p) {
       asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
       const half2 sp = __halves2half2(__ushort_as_half(static_cast<uint16_t>(cs[2 * pc])),
                                       __ushort_as_half(static_cast<uint16_t>(cs[2 * pc + 1])));
-#pragma unroll
-      for (int u = 0; u < 2; ++u) {
-        const uint4& wv = cur[2 * pc + u];
-        dequant_scaled(wv.x, sp, af[pc][4 * u + 0]);
-        dequant_scaled(wv.y, sp, af[pc][4 * u + 1]);
-        dequant_scaled(wv.z, sp, af[pc][4 * u + 2]);
-        dequant_scaled(wv.w, sp, af[pc][4 * u + 3]);
-      }
+      dequant_piece(cur, pc, sp, af[pc]);
 #pragma unroll
       for (int a = 0; a < kAcc; ++a) fence_operands(d[a]);
       asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
@@ -464,14 +480,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
             for (int i = 0; i < 4; ++i) af[pc][4 * u + j][i] = w4[j] & 0x3BFF3BFFu;
         }
       } else {
-#pragma unroll
-        for (int u = 0; u < 2; ++u) {
-          const uint4& wv = cur[2 * pc + u];
-          dequant_scaled(wv.x, sp, af[pc][4 * u + 0]);
-          dequant_scaled(wv.y, sp, af[pc][4 * u + 1]);
-          dequant_scaled(wv.z, sp, af[pc][4 * u + 2]);
-          dequant_scaled(wv.w, sp, af[pc][4 * u + 3]);
-        }
+        dequant_piece(cur, pc, sp, af[pc]);
       }
       if (p.probe & 1) {
 #pragma unroll
@@ -481,11 +490,7 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
         continue;
       }
       fence_operands(d);
-      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-#pragma unroll
-      for (int q = 0; q < 8; ++q)
-        wgmma_16(d, af[pc][q], b_desc(base + (8 * pc + q) * kSliceBytes, p.lbo, p.sbo), 1);
-      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      wgmma_piece(d, af[pc], base + 8 * pc * kSliceBytes, p);
       fence_operands(d);
     }
   }
@@ -557,19 +562,8 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv4(const Params p) {
       asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
       const half2 sp = __halves2half2(__ushort_as_half(ss[16 * pc + g]),
                                       __ushort_as_half(ss[16 * pc + g + 8]));
-#pragma unroll
-      for (int u = 0; u < 2; ++u) {
-        const uint4& wv = cur[2 * pc + u];
-        dequant_scaled(wv.x, sp, af[pc][4 * u + 0]);
-        dequant_scaled(wv.y, sp, af[pc][4 * u + 1]);
-        dequant_scaled(wv.z, sp, af[pc][4 * u + 2]);
-        dequant_scaled(wv.w, sp, af[pc][4 * u + 3]);
-      }
-      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-#pragma unroll
-      for (int q = 0; q < 8; ++q)
-        wgmma_16(d, af[pc][q], b_desc(base + (8 * pc + q) * kSliceBytes, p.lbo, p.sbo), 1);
-      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      dequant_piece(cur, pc, sp, af[pc]);
+      wgmma_piece(d, af[pc], base + 8 * pc * kSliceBytes, p);
       fence_operands(d);
     }
   }
