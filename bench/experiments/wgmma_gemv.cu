@@ -35,9 +35,11 @@
 #include <cuda_runtime.h>
 
 #include "check.cuh"
+#include "common/int4.cuh"
 #include "common/layout.cuh"
+#include "common/ptx.cuh"
+#include "gemv/gemv_tc.cuh"
 #include "graph_timing.cuh"
-
 
 namespace {
 
@@ -60,25 +62,18 @@ struct Params {
                          // 32 each CTA starts its K loop at its own step (rotated order)
 };
 
-__device__ __forceinline__ uint32_t lop3_6a(uint32_t a, uint32_t b, uint32_t c) {
-  uint32_t d;
-  asm("lop3.b32 %0, %1, %2, %3, 0x6A;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-  return d;
+// The library's fp16 dequantization (gemv_tc.cuh): pairs 0, 2 = q - 8 (rows g), 1, 3 =
+// 16 (q - 8) (rows g + 8), as A-fragment registers.
+__device__ __forceinline__ void dequant_x16(uint32_t w, uint32_t (&a)[4]) {
+  half2 pr[4];
+  w4a16::gemv_tc::int4x8_to_pairs_x16(w, pr);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) a[i] = w4a16::as_u32(pr[i]);
 }
 
-// The library's int4x8_to_pairs_x16: pairs 0, 2 = q - 8 (rows g), 1, 3 = 16 (q - 8) (rows g + 8).
-__device__ __forceinline__ void dequant_x16(uint32_t w, uint32_t (&a)[4]) {
-  const half2 lo_sub = __halves2half2(__ushort_as_half(0x6408), __ushort_as_half(0x6408));
-  const half2 hi_sub = __halves2half2(__ushort_as_half(0x6480), __ushort_as_half(0x6480));
-  const uint32_t w8 = w >> 8;
-  uint32_t r[4] = {lop3_6a(w, 0x000F000Fu, 0x64086408u), lop3_6a(w, 0x00F000F0u, 0x64806480u),
-                   lop3_6a(w8, 0x000F000Fu, 0x64086408u), lop3_6a(w8, 0x00F000F0u, 0x64806480u)};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    half2 h = *reinterpret_cast<half2*>(&r[i]);
-    h = __hsub2(h, (i & 1) ? hi_sub : lo_sub);
-    a[i] = *reinterpret_cast<uint32_t*>(&h);
-  }
+// 16-byte global -> shared copy through L2 only (the library's cp.async).
+__device__ __forceinline__ void copy16(uint32_t dst, const void* src) {
+  w4a16::cp_async_16<w4a16::CpCache::kL2>(dst, src, 16u);
 }
 
 __device__ __forceinline__ uint64_t b_desc(uint32_t saddr, uint32_t lbo, uint32_t sbo) {
@@ -100,18 +95,6 @@ __device__ __forceinline__ void wgmma_16(float (&d)[8], const uint32_t (&a)[4], 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
 }
 
-__device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
-}
-
-__device__ __forceinline__ uint4 ldg_stream(const void* p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
-
 // Activations of one 256-k step (16 tokens from k0) into a ring slot at `slot_s`: thread wt
 // (0..127 of the warp group) copies chunks i = wt + 128 r, token (i % 8) + 8 ((i / 256) % 2), 8-k
 // chunk (i / 8) % 32, so that a warp's 32 copies cover 8 tokens (the 8 bank groups of a core
@@ -124,7 +107,7 @@ __device__ __forceinline__ void copy_acts(uint32_t slot_s, const Params& p, int 
     const int t = (i & 7) + 8 * ((i >> 8) & 1), c8 = (i >> 3) & 31;
     const uint32_t dst =
         slot_s + (c8 >> 1) * kSliceBytes + (t >> 3) * 256 + (c8 & 1) * 128 + (t & 7) * 16;
-    cp_async_16(dst, p.a + static_cast<int64_t>(t) * p.k + k0 + 8 * c8);
+    copy16(dst, p.a + static_cast<int64_t>(t) * p.k + k0 + 8 * c8);
   }
 }
 
@@ -134,7 +117,7 @@ __device__ __forceinline__ void load_step(const uint8_t* wlane, const uint16_t* 
                                           int gs, uint4 (&b)[4], uint32_t (&s)[4]) {
   const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
 #pragma unroll
-  for (int t = 0; t < 4; ++t) b[t] = ldg_stream(q + 512 * t);
+  for (int t = 0; t < 4; ++t) b[t] = w4a16::ldg_stream_128(q + 512 * t);
 #pragma unroll
   for (int pc = 0; pc < 2; ++pc) {
     const int64_t row = static_cast<int64_t>(2 * gs + pc) * p.n;
@@ -254,14 +237,11 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv(const Params p) {
 // buffered per group piece (wait_group 1 before a buffer is rewritten), a 4-slot activation ring
 // (the slot a step refills was read by wgmma two steps back, complete by then).
 __device__ __forceinline__ void dequant_scaled(uint32_t w, half2 s, uint32_t (&a)[4]) {
-  const half2 sub = __halves2half2(__ushort_as_half(0x6408), __ushort_as_half(0x6408));
+  half2 pr[4];
+  w4a16::int4x8_to_pairs<half>(w, pr);  // rows g, g + 8, g, g + 8
   const half2 lo = __low2half2(s), hi = __high2half2(s);
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    uint32_t r = lop3_6a(w >> (4 * i), 0x000F000Fu, 0x64086408u);
-    half2 h = __hmul2(__hsub2(*reinterpret_cast<half2*>(&r), sub), (i & 1) ? hi : lo);
-    a[i] = *reinterpret_cast<uint32_t*>(&h);
-  }
+  for (int i = 0; i < 4; ++i) a[i] = w4a16::as_u32(__hmul2(pr[i], (i & 1) ? hi : lo));
 }
 
 // Group piece pc of a step (tiles 2 pc, 2 pc + 1 of cur): 8 words dequantized and scaled by sp
@@ -422,11 +402,11 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv3(const Params p) {
       const uint8_t* q = wlane + static_cast<int64_t>(4 * gs) * 512;
       const uint32_t wdst = base + kSlotBytes + warp * 2048 + 16 * lane;
 #pragma unroll
-      for (int t = 0; t < 4; ++t) cp_async_16(wdst + 512 * t, q + 512 * t);
+      for (int t = 0; t < 4; ++t) copy16(wdst + 512 * t, q + 512 * t);
       if (lane < 4) {
         const int pc = lane >> 1, half_ = lane & 1;
         const half* src = p.scales + static_cast<int64_t>(2 * gs + pc) * p.n + 16 * nb + 8 * half_;
-        cp_async_16(base + kSlotBytes + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
+        copy16(base + kSlotBytes + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
       }
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
@@ -528,11 +508,11 @@ __global__ void __launch_bounds__(128 * W, MINB) wgmma_gemv4(const Params p) {
     const uint8_t* q = wlane + static_cast<int64_t>(4 * s_) * 512;
     const uint32_t wdst = base + wg_off + warp * 2048 + 16 * lane;
 #pragma unroll
-    for (int t = 0; t < 4; ++t) cp_async_16(wdst + 512 * t, q + 512 * t);
+    for (int t = 0; t < 4; ++t) copy16(wdst + 512 * t, q + 512 * t);
     if (lane < 4) {
       const int pc = lane >> 1, half_ = lane & 1;
       const half* src = p.scales + static_cast<int64_t>(2 * s_ + pc) * p.n + 16 * nb + 8 * half_;
-      cp_async_16(base + wg_off + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
+      copy16(base + wg_off + kWBytes + warp * 64 + pc * 32 + half_ * 16, src);
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
