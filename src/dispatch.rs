@@ -167,6 +167,8 @@ pub const GEMV_MAX_CLUSTER: i32 = 8;
 /// Output channels per CTA of the tensor-core GEMV and of the CUDA-core GEMV.
 const GEMV_TC_ROWS_PER_CTA: usize = 128;
 const GEMV_CC_ROWS_PER_CTA: usize = 16;
+/// Output channels per CTA of the mma grid (configurations 4-7).
+const GEMV_MMA_ROWS_PER_CTA: usize = 32;
 /// SM count the heuristic assumes when the caller has none to give (H100 SXM).
 pub const DEFAULT_SM_COUNT: usize = 132;
 
@@ -183,28 +185,40 @@ const GEMV_MMA_MIN_GROUP_ABOVE_M4: usize = 64;
 /// 1024x4096 0.82-0.86x).
 const GEMV_MMA_MIN_N_ZEROS_AT_M2: usize = 2048;
 
+/// CTAs of 32 output channels (configurations 4-7) per SM, times two, from which the heuristic
+/// picks the 3-warp CTAs of configurations 5/6 (2.5 per SM: N >= 10560 on 132 SMs) and up to
+/// which it picks configuration 7 at M <= 8 (1.5 per SM: N <= 6336 on 132 SMs).
+const GEMV_NARROW_MIN_HALF_CTAS_PER_SM: usize = 5;
+const GEMV_SMEM_W_MAX_HALF_CTAS_PER_SM: usize = 3;
+/// Largest M for which the heuristic picks configuration 7 (at M = 9-16 it was within 0.91-1.06x
+/// of configuration 4 on the session 21 shapes).
+const GEMV_SMEM_W_MAX_M: usize = 8;
+
 /// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K,
 /// sm_count, whether the weights are scale-only, group size) (dtype does not change the choice).
-/// - Scale-only weights, M <= 2, or M <= 4 with N <= GEMV_MMA_MAX_N_AT_M4: the CUDA-core grid
-///   with the mma.sync multiply at split 1. On 13 shapes without table entries (H100, session 7:
-///   1024x4096 ... 16384x4096) it was 1.02-1.79x faster than the rule below at M = 2-4 and
-///   0.97-1.31x at M = 1 (0.97 on 10240x8192 only); at M = 5..8 it won on some shapes and lost up
-///   to 13% on others, so the rule below keeps those.
-/// - Weights with zeros, M = 2, N >= GEMV_MMA_MIN_N_ZEROS_AT_M2: the same (since session 10 the
-///   mma grid applies zeros itself). On the 12 of those 13 shapes with N >= 2048 (H100, fp16/bf16
-///   x group 128/64/32) it was 0.97-1.70x the rule below (median 1.22x); at M = 1 and 3..8 it
-///   lost on most shapes (config 0's per-piece zeros are cheaper at M = 1; wave tails above), so
-///   those keep the rules below.
-/// - Groups >= GEMV_MMA_MIN_GROUP_ABOVE_M4 and N <= GEMV_MMA_MAX_N_AT_M4: the same at M = 5..16
-///   for scale-only weights and at M = 9..16 with zeros. With gemv.v2.11's kernels, on those 13
-///   shapes (H100, session 11, fp16/bf16 x group 128/32) it was 1.004-2.18x the rule below
-///   (median 1.34x) wherever this picks it; with zeros at M = 5..8, wider N or group 32 it lost
-///   somewhere (down to 0.67x on 10240x8192 and 12288x4096, whose 32-channel CTAs leave a wave
-///   tail).
-/// - M <= 2 otherwise: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048); at M = 2
-///   it beat the tensor-core kernel on every measured shape but 28672x4096 (equal) — H100,
-///   2026-11-26.
-/// - M >= 2: the tensor-core kernel; when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
+/// Tuning tables answer for the shapes they hold; this answers for every other shape.
+/// Groups >= GEMV_MMA_MIN_GROUP_ABOVE_M4 (since session 21; H100, 12 untuned layer shapes of
+/// common models from 1024x4096 to 57344x8192, fp16 group 128, scale-only and zeros, M = 1-16,
+/// every configuration forced; bench/NOTES.md session 21), by C = N / 32 CTAs of the mma grid:
+/// - C >= 2.5 per SM: the 3-warp CTAs, configuration 5 (scale-only) or 6 (zeros: held to four
+///   CTAs per SM, which won on 5 of 6 such shapes at M <= 8), at every M. Against the previous
+///   rule (configuration 4 at M <= 2, the tensor-core kernel above) 1.08-1.99x (median ~1.35) at
+///   M >= 3 and 1.08-1.32x at M <= 2 on 11008-22528-wide shapes; 0.98-1.29x on 57344x8192
+///   (configuration 7 was 1.03-1.16x there at M <= 8).
+/// - 1.5 < C < 2.5 per SM (8192-, 10240-wide): configuration 4 at every M (10240x8192:
+///   1.07-1.31x over the previous picks at M = 1 with zeros and M >= 3).
+/// - C <= 1.5 per SM: configuration 7 at M <= 8 (1.01-1.21x over configuration 4 scale-only,
+///   1.14-1.56x over the tensor-core kernel with zeros at M = 3-8, 1.05-1.21x over configuration
+///   0 with zeros at M = 1 on 3584- and 5120-wide shapes), configuration 4 at M = 9-16; except
+///   zeros at M <= 2 below N = GEMV_MMA_MIN_N_ZEROS_AT_M2, where configuration 0 splits K over
+///   the idle SMs (1024x8192 with zeros M = 1-2: configuration 7 0.84-0.96x).
+/// Group 32 (not measured with configurations 5-7 on untuned shapes) keeps the rules of sessions
+/// 7-11:
+/// - Scale-only weights, M <= 2, or M <= 4 with N <= GEMV_MMA_MAX_N_AT_M4: configuration 4.
+/// - Weights with zeros, M = 2, N >= GEMV_MMA_MIN_N_ZEROS_AT_M2: configuration 4 (H100, session
+///   10: median 1.22x over the rules below).
+/// - M <= 2 otherwise: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048).
+/// - M >= 3: the tensor-core kernel; when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
 ///   as a cluster so that about three CTAs per SM (its occupancy) run in one wave, keeping >= 4
 ///   k-steps (512 k) per split.
 pub fn gemv_config(
@@ -216,11 +230,21 @@ pub fn gemv_config(
     group: usize,
 ) -> (i32, i32) {
     let sm = sm_count.max(1);
-    if scale_only && (m <= 2 || (m <= 4 && n <= GEMV_MMA_MAX_N_AT_M4)) {
-        return (GEMV_CFG_CUDA_CORE_MMA, 1);
+    if group >= GEMV_MMA_MIN_GROUP_ABOVE_M4 {
+        let half_ctas_per_sm = 2 * n.div_ceil(GEMV_MMA_ROWS_PER_CTA);
+        if half_ctas_per_sm >= GEMV_NARROW_MIN_HALF_CTAS_PER_SM * sm {
+            let config = if scale_only { GEMV_CFG_CUDA_CORE_MMA_NARROW } else { GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED };
+            return (config, 1);
+        }
+        if half_ctas_per_sm > GEMV_SMEM_W_MAX_HALF_CTAS_PER_SM * sm {
+            return (GEMV_CFG_CUDA_CORE_MMA, 1);
+        }
+        let split_k_wins = !scale_only && m <= 2 && n < GEMV_MMA_MIN_N_ZEROS_AT_M2;
+        if !split_k_wins {
+            return (if m <= GEMV_SMEM_W_MAX_M { GEMV_CFG_CUDA_CORE_MMA_SMEM_W } else { GEMV_CFG_CUDA_CORE_MMA }, 1);
+        }
     }
-    let coarse_groups = group >= GEMV_MMA_MIN_GROUP_ABOVE_M4;
-    if coarse_groups && n <= GEMV_MMA_MAX_N_AT_M4 && (m >= 9 || (scale_only && m >= 5)) {
+    if scale_only && (m <= 2 || (m <= 4 && n <= GEMV_MMA_MAX_N_AT_M4)) {
         return (GEMV_CFG_CUDA_CORE_MMA, 1);
     }
     if !scale_only && m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2 {
@@ -701,32 +725,53 @@ mod tests {
                         if cfg == GEMV_CFG_TC_CLUSTER {
                             assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
                         }
-                        // With zeros the heuristic picks config 4 at M = 2 from N = 2048 and at
-                        // M >= 9 for groups >= 64 up to N = 8192 only.
-                        let zeros_mma = (m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2)
-                            || (m >= 9 && group >= 64 && n <= GEMV_MMA_MAX_N_AT_M4);
-                        assert!(scale_only || zeros_mma || cfg != GEMV_CFG_CUDA_CORE_MMA);
+                        // With zeros and group 32 the heuristic picks the mma grid at M = 2
+                        // from N = 2048 only; groups >= 64 always run the mma grid except
+                        // zeros at M <= 2 below N = 2048 (configuration 0 splits K).
+                        let zeros_mma = (m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2) || group >= 64;
+                        assert!(scale_only || zeros_mma || !gemv_config_is_mma_grid(cfg));
+                        if group >= 64 && (scale_only || m > 2 || n >= GEMV_MMA_MIN_N_ZEROS_AT_M2) {
+                            assert!(gemv_config_is_mma_grid(cfg), "{n}x{k} M={m} sm={sm}: {cfg}");
+                        }
                     }
                 }
             }
         }
         let g = 128;
-        assert_eq!(gemv_config(1, 8192, 8192, 132, false, g).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(2, 8192, 8192, 132, false, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(2, 1024, 4096, 132, false, g).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(3, 8192, 8192, 132, false, g).0, GEMV_CFG_TC_CLUSTER);
+        let (narrow, capped, mma, smem_w) = (
+            GEMV_CFG_CUDA_CORE_MMA_NARROW,
+            GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED,
+            GEMV_CFG_CUDA_CORE_MMA,
+            GEMV_CFG_CUDA_CORE_MMA_SMEM_W,
+        );
+        // Groups >= 64 by CTAs of the mma grid per SM (132 SMs): >= 2.5 (N >= 10560) the 3-warp
+        // CTAs, above 1.5 (N > 6336) configuration 4, below configuration 7 at M <= 8.
+        for m in [1, 3, 8, 16] {
+            assert_eq!(gemv_config(m, 28672, 8192, 132, true, g), (narrow, 1));
+            assert_eq!(gemv_config(m, 14336, 4096, 132, false, 64), (capped, 1));
+            assert_eq!(gemv_config(m, 10560, 4096, 132, true, g), (narrow, 1));
+            assert_eq!(gemv_config(m, 10528, 4096, 132, false, g), (mma, 1));
+            assert_eq!(gemv_config(m, 8192, 8192, 132, false, g), (mma, 1));
+            assert_eq!(gemv_config(m, 6400, 4096, 132, true, 4096), (mma, 1));
+            let small = if m <= 8 { smem_w } else { mma };
+            assert_eq!(gemv_config(m, 6336, 4096, 132, true, g), (small, 1));
+            assert_eq!(gemv_config(m, 4096, 14336, 132, false, g), (small, 1));
+        }
+        // Zeros at M <= 2 below N = 2048: configuration 0 splits K.
         assert_eq!(gemv_config(1, 1024, 4096, 132, false, g), (GEMV_CFG_CUDA_CORE, 4));
-        assert_eq!(gemv_config(1, 28672, 8192, 132, true, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(4, 8192, 8192, 132, true, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
+        assert_eq!(gemv_config(2, 1024, 4096, 132, false, g).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(3, 1024, 4096, 132, false, g), (smem_w, 1));
+        assert_eq!(gemv_config(1, 1024, 4096, 132, true, g), (smem_w, 1));
+        // Group 32: the rules of sessions 7-11.
+        let g = 32;
+        assert_eq!(gemv_config(1, 8192, 8192, 132, false, g).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(2, 8192, 8192, 132, false, g), (mma, 1));
+        assert_eq!(gemv_config(3, 8192, 8192, 132, false, g).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(1, 28672, 8192, 132, true, g), (mma, 1));
+        assert_eq!(gemv_config(4, 8192, 8192, 132, true, g), (mma, 1));
         assert_eq!(gemv_config(4, 28672, 8192, 132, true, g), (GEMV_CFG_TC_CLUSTER, 1));
-        // M = 5..16 (scale-only) and 9..16 (zeros) up to N = 8192 with groups >= 64: config 4.
-        assert_eq!(gemv_config(5, 4096, 4096, 132, true, g), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(16, 8192, 8192, 132, true, 4096), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(12, 4096, 4096, 132, false, 64), (GEMV_CFG_CUDA_CORE_MMA, 1));
-        assert_eq!(gemv_config(8, 4096, 4096, 132, false, g).0, GEMV_CFG_TC_CLUSTER);
-        assert_eq!(gemv_config(5, 4096, 4096, 132, true, 32).0, GEMV_CFG_TC_CLUSTER);
-        assert_eq!(gemv_config(16, 4096, 4096, 132, true, 32), (GEMV_CFG_TC_CLUSTER, 8));
-        assert_eq!(gemv_config(16, 10240, 8192, 132, true, g).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(5, 4096, 4096, 132, true, g).0, GEMV_CFG_TC_CLUSTER);
+        assert_eq!(gemv_config(16, 4096, 4096, 132, true, g), (GEMV_CFG_TC_CLUSTER, 8));
     }
 
     #[test]

@@ -318,6 +318,39 @@ fn gpu_gemv_configs_small_shapes() {
     tally.finish("GEMV configurations vs f64 CPU reference");
 }
 
+/// Configs 4-6 at M = 9..16 on grids past one full wave, where the launcher runs the row blocks of
+/// a last wave at most half full as a second launch of wider CTAs: on a 132-SM card these N leave
+/// 32, 200 and 300 row blocks of 32 past config 5's 528-CTA wave (two launches, two, one) and 32,
+/// 200, 36 past config 4's 264 or 792 (two, one, two).
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_gemv_balanced_last_wave() {
+    let _g = GPU_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let h = gpu();
+    let mut rng = Rng::new(21);
+    let mut tally = Tally::default();
+    for n in [(528 + 32) * 32, (528 + 200) * 32, (528 + 300) * 32] {
+        for dtype in DTYPES {
+            for (kk, group, zeros) in [(256, 128, false), (192, 32, true), (128, 64, false)] {
+                let w = WeightDesc::new(dtype, n, kk, group, zeros).unwrap();
+                let p = Problem::new(&h, w, 16, 8, &mut rng);
+                let refc = p.cpu_reference();
+                for config in [4, 5, 6] {
+                    let choice = Choice { path: Path::Gemv, config, split_k: 1, reason: Reason::Forced };
+                    for m in [9, 16] {
+                        for bias in [false, true] {
+                            let err = p.check_choice(&h, &choice, m, bias, 8 * (m % 2), &refc);
+                            let what = format!("{} {} N={n} K={kk} g={group} zeros={zeros} bias={bias} M={m}", choice.config_name(), dtype.name());
+                            tally.record(&format!("gemv.cfg{config}/{}", dtype.name()), what, err, tolerance(dtype));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tally.finish("GEMV last-wave balancing vs f64 CPU reference");
+}
+
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_reference_matches_cpu_reference() {

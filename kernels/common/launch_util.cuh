@@ -43,6 +43,33 @@ inline cudaError_t current_device_sm_count(int* device, int* sms) {
   return cudaSuccess;
 }
 
+// CTAs of `Kernel` one SM of the calling thread's current device holds at `threads` threads and
+// `smem` bytes of dynamic shared memory (cudaOccupancyMaxActiveBlocksPerMultiprocessor), queried
+// once per (kernel, device, key): the caller's `key` (0 .. kOccupancyKeys - 1) must stand for one
+// (threads, smem) pair of that kernel. Template parameter:
+//   Kernel : the __global__ function (one cache per instantiation).
+constexpr int kOccupancyKeys = 128;
+template <auto Kernel>
+cudaError_t ctas_per_sm(int threads, size_t smem, int key, int* ctas) {
+  constexpr int kMaxDevices = 64;
+  static std::atomic<int> cached[kMaxDevices][kOccupancyKeys];  // result + 1; 0 = not queried
+  int dev = 0;
+  cudaError_t err = cudaGetDevice(&dev);
+  if (err != cudaSuccess) return err;
+  const bool slot = dev >= 0 && dev < kMaxDevices && key >= 0 && key < kOccupancyKeys;
+  const int hit = slot ? cached[dev][key].load(std::memory_order_relaxed) : 0;
+  if (hit > 0) {
+    *ctas = hit - 1;
+    return cudaSuccess;
+  }
+  int n = 0;
+  err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, Kernel, threads, smem);
+  if (err != cudaSuccess) return err;
+  if (slot) cached[dev][key].store(n + 1, std::memory_order_relaxed);
+  *ctas = n;
+  return cudaSuccess;
+}
+
 // Launches `kernel` on `stream`, with programmatic dependent launch when `pdl` (the kernel then
 // must call grid_dependency_wait() before touching anything an earlier kernel may write; see
 // common/ptx.cuh) and as thread-block clusters of `cluster` when cluster != (1, 1, 1). Returns the

@@ -1074,13 +1074,12 @@ static_assert(3 * (kTwoPerSmSmem + kSmemPerCtaReserved) > kSm90SmemPerSm &&
                   2 * (kTwoPerSmSmem + kSmemPerCtaReserved) <= kSm90SmemPerSm,
               "config 7's shared request leaves room for exactly two CTAs per SM");
 
-// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and at least
-// `min_smem` bytes of shared memory; the mma variant's rings are dynamic shared memory, its limit
-// raised once per device to its largest ring (max_warps_for warps) where that passes the 48 KB a
-// launch gets without asking.
+// Dynamic shared memory of one launch of the mma variant's `Kernel` (token tile MT) with `threads`
+// threads and at least `min_smem` bytes (FMA kernels: static rings, 0 + min_smem); raises the
+// kernel's limit once per device to its largest ring (max_warps_for warps) where that passes the
+// 48 KB a launch gets without asking.
 template <auto Kernel, int MT, bool kTc, bool kZeros, bool kSmemW = false, bool kDeepAct = false>
-cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem, bool pdl,
-                       cudaStream_t stream) {
+cudaError_t launch_smem(const Params& q, int threads, size_t min_smem, size_t* smem) {
   constexpr size_t kDefaultSmem = 48 * 1024;
   // The deep-ring kernel runs only as kWideMt16Warps warps (launch_mt).
   constexpr int kMaxWarps = kDeepAct ? kWideMt16Warps : max_warps_for(MT, kTc);
@@ -1092,12 +1091,75 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem,
     const cudaError_t err = ensure_dynamic_smem<Kernel>(static_cast<int>(kMaxRing));
     if (err != cudaSuccess) return err;
   }
-  // FMA kernels: static rings.
   const size_t ring =
       kTc ? ring_bytes<MT, kTc, kZeros, kDeepAct>(threads / 32, kSmemW || q.group_shift < 7, kSmemW)
           : 0;
-  return launch_kernel(Kernel, grid, dim3(threads), std::max(ring, min_smem), stream, pdl,
-                       dim3(1, 1, 1), q);
+  *smem = std::max(ring, min_smem);
+  return cudaSuccess;
+}
+
+// One launch of `Kernel` (token tile MT, mma variant kTc) with `threads` threads and at least
+// `min_smem` bytes of shared memory (launch_smem).
+template <auto Kernel, int MT, bool kTc, bool kZeros, bool kSmemW = false, bool kDeepAct = false>
+cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem, bool pdl,
+                       cudaStream_t stream) {
+  size_t smem = 0;
+  const cudaError_t err =
+      launch_smem<Kernel, MT, kTc, kZeros, kSmemW, kDeepAct>(q, threads, min_smem, &smem);
+  if (err != cudaSuccess) return err;
+  return launch_kernel(Kernel, grid, dim3(threads), smem, stream, pdl, dim3(1, 1, 1), q);
+}
+
+// Balanced last wave (configs 4-6, split 1): a grid of B CTAs where an SM holds C of W warps
+// runs in ceil(B / (C x SMs)) waves, and a sparse last wave keeps most warp slots empty for a
+// whole CTA's time (H100, config 5 at M = 16: 22528 x 4096, 1.33 waves, took 24.2 us against
+// 14.1 us for one full wave). So when the last wave would hold at most half of an SM's CTAs, its
+// row blocks go to a second launch of the same kernel whose CTAs have more warps (the same warps
+// per SM over fewer CTAs: W x C / ceil(rest / SMs)), i.e. fewer k steps per warp: H100
+// 1.07-1.13x on 22528 x 4096, 1.14-1.22x on 18944 x 3584 (config 5), 1.05-1.12x on 10240 x 8192
+// (config 4). Fuller last waves stay: at 0.7 of a wave (28672 rows, 4-warp CTAs in the second
+// launch) group 64 lost 13-18% (bench/NOTES.md, session 21). With PDL the second launch's CTAs
+// take the slots the first frees, prefetch their first weights and wait for it to finish (they
+// read nothing it writes, but the next kernel waits only for the last launch).
+// `plan` gets {row blocks, warps} per launch, in order.
+struct LaunchPart {
+  int64_t blocks;
+  int warps;
+};
+template <auto Kernel, int MT, bool kZeros>
+cudaError_t balance_last_wave(const Params& q, int64_t n_blocks, int warps, size_t min_smem,
+                              int sms, int warps_one_per_sm, LaunchPart (&plan)[2]) {
+  plan[0] = {n_blocks, warps};
+  plan[1] = {0, 0};
+  const bool sc_ring = q.group_shift < 7;
+  const int capped = min_smem > 0 ? 1 : 0;
+  auto occupancy = [&](int w, int* ctas) {
+    size_t smem = 0;
+    cudaError_t err = launch_smem<Kernel, MT, true, kZeros>(q, 32 * w, min_smem, &smem);
+    if (err != cudaSuccess) return err;
+    return ctas_per_sm<Kernel>(32 * w, smem, (w * 2 + (sc_ring ? 1 : 0)) * 2 + capped, ctas);
+  };
+  int per_sm = 0;
+  cudaError_t err = occupancy(warps, &per_sm);
+  if (err != cudaSuccess || per_sm <= 0) return err;
+  const int64_t wave = static_cast<int64_t>(per_sm) * sms;
+  if (n_blocks <= wave || n_blocks % wave == 0) return cudaSuccess;
+  const int64_t full = n_blocks / wave * wave;
+  const int64_t rest = n_blocks - full;
+  const int per_sm_rest = static_cast<int>((rest + sms - 1) / sms);
+  if (2 * per_sm_rest > per_sm) return cudaSuccess;
+  int w = per_sm_rest == 1 ? warps_one_per_sm
+                           : std::min(max_warps_for(MT, true), warps * per_sm / per_sm_rest);
+  for (; w > warps; --w) {
+    int fit = 0;
+    err = occupancy(w, &fit);
+    if (err != cudaSuccess) return err;
+    if (fit >= per_sm_rest) break;
+  }
+  if (w <= warps) return cudaSuccess;
+  plan[0] = {full, warps};
+  plan[1] = {rest, w};
+  return cudaSuccess;
 }
 
 // tc: the mma variant (configs 4-7), whose CTAs `ctas` shapes.
@@ -1120,40 +1182,55 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
                     : wide && mt16_fewer ? kWideMt16Warps
                     : wide              ? max_warps_for(MT, tc)
                                         : warps_for(MT, tc);
-  const int threads = 32 * warps;
   const size_t min_smem = narrow && ctas == Ctas::kNarrowCapped ? kNarrowCapSmem
                           : smemw && !wide                      ? kTwoPerSmSmem
                                                                 : 0;
+  constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
+  LaunchPart plan[2] = {{n_blocks, warps}, {0, 0}};
+  if (tc && !smemw && split_k == 1 && m_blocks == 1 && !wide) {
+    // A second launch of one CTA per SM takes the wide shape (of its step count at MT = 16).
+    const int one_per_sm = MT == kMaxTcMT && (p.tiles_per_split + 1) / 2 <= kFewSteps
+                               ? kWideMt16Warps
+                               : max_warps_for(MT, tc);
+    const cudaError_t err = balance_last_wave<kMma, MT, kZeros>(p, n_blocks, warps, min_smem, sms,
+                                                                one_per_sm, plan);
+    if (err != cudaSuccess) return err;
+  }
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
   constexpr int64_t kMaxGridY = 65535;
-  for (int64_t base = 0; base < n_blocks; base += kMaxGridY) {
-    Params q = p;
-    q.n_block_base = base;
-    const dim3 grid(static_cast<unsigned>(m_blocks),
-                    static_cast<unsigned>(std::min(kMaxGridY, n_blocks - base)),
-                    static_cast<unsigned>(split_k));
-    // MT = kMaxTcMT exists only as the mma variant (launch_gemv never asks for the other).
-    cudaError_t err = cudaErrorInvalidValue;
-    {
-      constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
-      constexpr auto kMmaSmemW = gemv_kernel<T, MT, kZeros, kBias, true, true>;
-      // Config 7, 16 tokens, one CTA per SM: activations two steps ahead (act_slots).
-      constexpr bool kDeep = MT == kMaxTcMT;
-      constexpr auto kMmaSmemWDeep = gemv_kernel<T, MT, kZeros, kBias, true, true, kDeep>;
-      if (tc && !smemw) {
-        err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
-      } else if (smemw && kDeep && wide) {
-        err = launch_one<kMmaSmemWDeep, MT, true, kZeros, true, kDeep>(q, grid, threads, min_smem,
-                                                                       pdl, stream);
-      } else if (smemw) {
-        err = launch_one<kMmaSmemW, MT, true, kZeros, true>(q, grid, threads, min_smem, pdl, stream);
+  int64_t base = 0;
+  for (const LaunchPart& part : plan) {
+    const int threads = 32 * part.warps;
+    for (const int64_t end = base + part.blocks; base < end;) {
+      const int64_t blocks = std::min(kMaxGridY, end - base);
+      Params q = p;
+      q.n_block_base = base;
+      base += blocks;
+      const dim3 grid(static_cast<unsigned>(m_blocks), static_cast<unsigned>(blocks),
+                      static_cast<unsigned>(split_k));
+      // MT = kMaxTcMT exists only as the mma variant (launch_gemv never asks for the other).
+      cudaError_t err = cudaErrorInvalidValue;
+      {
+        constexpr auto kMmaSmemW = gemv_kernel<T, MT, kZeros, kBias, true, true>;
+        // Config 7, 16 tokens, one CTA per SM: activations two steps ahead (act_slots).
+        constexpr bool kDeep = MT == kMaxTcMT;
+        constexpr auto kMmaSmemWDeep = gemv_kernel<T, MT, kZeros, kBias, true, true, kDeep>;
+        if (tc && !smemw) {
+          err = launch_one<kMma, MT, true, kZeros>(q, grid, threads, min_smem, pdl, stream);
+        } else if (smemw && kDeep && wide) {
+          err = launch_one<kMmaSmemWDeep, MT, true, kZeros, true, kDeep>(q, grid, threads,
+                                                                         min_smem, pdl, stream);
+        } else if (smemw) {
+          err = launch_one<kMmaSmemW, MT, true, kZeros, true>(q, grid, threads, min_smem, pdl,
+                                                              stream);
+        }
       }
+      if constexpr (MT <= kMaxMT) {
+        constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
+        if (!tc) err = launch_one<kFma, MT, false, kZeros>(q, grid, threads, 0, pdl, stream);
+      }
+      if (err != cudaSuccess) return err;
     }
-    if constexpr (MT <= kMaxMT) {
-      constexpr auto kFma = gemv_kernel<T, MT, kZeros, kBias>;
-      if (!tc) err = launch_one<kFma, MT, false, kZeros>(q, grid, threads, 0, pdl, stream);
-    }
-    if (err != cudaSuccess) return err;
   }
   return cudaSuccess;
 }
