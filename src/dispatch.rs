@@ -172,22 +172,13 @@ const GEMV_MMA_ROWS_PER_CTA: usize = 32;
 /// SM count the heuristic assumes when the caller has none to give (H100 SXM).
 pub const DEFAULT_SM_COUNT: usize = 132;
 
-/// Largest N for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 3..4: above it its
-/// 32-channel CTAs make more than ~2 waves' worth of tails where the 128-channel tensor-core CTAs
-/// do better (H100, session 7: 10240x8192 and 12288x4096 at M = 4 0.87-0.88x of the old rule).
-const GEMV_MMA_MAX_N_AT_M4: usize = 8192;
-/// Smallest group size for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 5..16 (N up
-/// to GEMV_MMA_MAX_N_AT_M4): with group 32 it lost to the tensor-core kernel on 5120-wide shapes
-/// (H100, session 11: 0.90-0.98x) where group 128 won.
-const GEMV_MMA_MIN_GROUP_ABOVE_M4: usize = 64;
-/// Smallest N for which the GEMV heuristic picks GEMV_CFG_CUDA_CORE_MMA at M = 2 for weights with
-/// zeros: below it N/32 CTAs leave most SMs idle where configuration 0 splits K (H100, session 10:
-/// 1024x4096 0.82-0.86x).
+/// Smallest N for which the GEMV heuristic runs the mma grid (configurations 4-7) at M <= 2 for
+/// weights with zeros: below it N/32 CTAs leave most SMs idle where configuration 0 splits K
+/// (H100, session 10: 1024x4096 0.82-0.86x; session 21: 1024x8192 0.84-0.96x).
 const GEMV_MMA_MIN_N_ZEROS_AT_M2: usize = 2048;
-
 /// CTAs of 32 output channels (configurations 4-7) per SM, times two, from which the heuristic
 /// picks the 3-warp CTAs of configurations 5/6 (2.5 per SM: N >= 10560 on 132 SMs) and up to
-/// which it picks configuration 7 at M <= 8 (1.5 per SM: N <= 6336 on 132 SMs).
+/// which it picks configuration 7 at M <= GEMV_SMEM_W_MAX_M (1.5 per SM: N <= 6336 on 132 SMs).
 const GEMV_NARROW_MIN_HALF_CTAS_PER_SM: usize = 5;
 const GEMV_SMEM_W_MAX_HALF_CTAS_PER_SM: usize = 3;
 /// Largest M for which the heuristic picks configuration 7 (at M = 9-16 it was within 0.91-1.06x
@@ -195,72 +186,45 @@ const GEMV_SMEM_W_MAX_HALF_CTAS_PER_SM: usize = 3;
 const GEMV_SMEM_W_MAX_M: usize = 8;
 
 /// The GEMV heuristic: (config, split_k) for M token rows — a pure function of (M, N, K,
-/// sm_count, whether the weights are scale-only, group size) (dtype does not change the choice).
-/// Tuning tables answer for the shapes they hold; this answers for every other shape.
-/// Groups >= GEMV_MMA_MIN_GROUP_ABOVE_M4 (since session 21; H100, 12 untuned layer shapes of
-/// common models from 1024x4096 to 57344x8192, fp16 group 128, scale-only and zeros, M = 1-16,
-/// every configuration forced; bench/NOTES.md session 21), by C = N / 32 CTAs of the mma grid:
-/// - C >= 2.5 per SM: the 3-warp CTAs, configuration 5 (scale-only) or 6 (zeros: held to four
-///   CTAs per SM, which won on 5 of 6 such shapes at M <= 8), at every M. Against the previous
-///   rule (configuration 4 at M <= 2, the tensor-core kernel above) 1.08-1.99x (median ~1.35) at
-///   M >= 3 and 1.08-1.32x at M <= 2 on 11008-22528-wide shapes; 0.98-1.29x on 57344x8192
-///   (configuration 7 was 1.03-1.16x there at M <= 8).
-/// - 1.5 < C < 2.5 per SM (8192-, 10240-wide): configuration 4 at every M (10240x8192:
-///   1.07-1.31x over the previous picks at M = 1 with zeros and M >= 3).
-/// - C <= 1.5 per SM: configuration 7 at M <= 8 (1.01-1.21x over configuration 4 scale-only,
-///   1.14-1.56x over the tensor-core kernel with zeros at M = 3-8, 1.05-1.21x over configuration
-///   0 with zeros at M = 1 on 3584- and 5120-wide shapes), configuration 4 at M = 9-16; except
+/// sm_count, whether the weights are scale-only) (dtype and group size do not change the choice).
+/// Tuning tables answer for the shapes they hold; this answers for every other shape (and for
+/// every shape on a card without a table). Since session 21 (H100, 12 untuned layer shapes of
+/// common models from 1024x4096 to 57344x8192, fp16, groups 128 and 32, scale-only and zeros,
+/// M = 1-16, every configuration forced; bench/NOTES.md session 21), by C = N / 32 CTAs of the mma
+/// grid per SM:
+/// - C >= 2.5: the 3-warp CTAs, configuration 5 (scale-only) or 6 (zeros: held to four CTAs per
+///   SM, which won on most such shapes at M <= 8), at every M. The previous rule (configuration
+///   4 at M <= 2, the 128-channel tensor-core GEMV above) was 1.05-1.99x slower at M >= 3 and
+///   up to 1.5x at M <= 2 with zeros; 57344x8192 is the exception (configuration 7 1.02-1.27x
+///   ahead at M <= 8, configuration 5 0.98x of 4 at M = 1-2).
+/// - 1.5 < C < 2.5 (8192- and 10240-wide): configuration 4 at every M (10240x8192: 1.06-1.31x
+///   over the previous picks at M = 1 with zeros and M >= 3).
+/// - C <= 1.5: configuration 7 at M <= GEMV_SMEM_W_MAX_M (1.01-1.21x over configuration 4,
+///   1.14-1.78x over the tensor-core GEMV the previous rule ran at M = 3-8 with zeros or group 32,
+///   1.05-1.56x over configuration 0 with zeros at M = 1), configuration 4 at M = 9-16; except
 ///   zeros at M <= 2 below N = GEMV_MMA_MIN_N_ZEROS_AT_M2, where configuration 0 splits K over
-///   the idle SMs (1024x8192 with zeros M = 1-2: configuration 7 0.84-0.96x).
-/// Group 32 (not measured with configurations 5-7 on untuned shapes) keeps the rules of sessions
-/// 7-11:
-/// - Scale-only weights, M <= 2, or M <= 4 with N <= GEMV_MMA_MAX_N_AT_M4: configuration 4.
-/// - Weights with zeros, M = 2, N >= GEMV_MMA_MIN_N_ZEROS_AT_M2: configuration 4 (H100, session
-///   10: median 1.22x over the rules below).
-/// - M <= 2 otherwise: the CUDA-core kernel (N/16 CTAs fill the card for every N >= 2048).
-/// - M >= 3: the tensor-core kernel; when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, split K
-///   as a cluster so that about three CTAs per SM (its occupancy) run in one wave, keeping >= 4
-///   k-steps (512 k) per split.
+///   the idle SMs.
+/// The tensor-core GEMV (configurations 1-3) is left to the tables.
 pub fn gemv_config(
     m: usize,
     n: usize,
     k: usize,
     sm_count: usize,
     scale_only: bool,
-    group: usize,
 ) -> (i32, i32) {
     let sm = sm_count.max(1);
-    if group >= GEMV_MMA_MIN_GROUP_ABOVE_M4 {
-        let half_ctas_per_sm = 2 * n.div_ceil(GEMV_MMA_ROWS_PER_CTA);
-        if half_ctas_per_sm >= GEMV_NARROW_MIN_HALF_CTAS_PER_SM * sm {
-            let config = if scale_only { GEMV_CFG_CUDA_CORE_MMA_NARROW } else { GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED };
-            return (config, 1);
-        }
-        if half_ctas_per_sm > GEMV_SMEM_W_MAX_HALF_CTAS_PER_SM * sm {
-            return (GEMV_CFG_CUDA_CORE_MMA, 1);
-        }
-        let split_k_wins = !scale_only && m <= 2 && n < GEMV_MMA_MIN_N_ZEROS_AT_M2;
-        if !split_k_wins {
-            return (if m <= GEMV_SMEM_W_MAX_M { GEMV_CFG_CUDA_CORE_MMA_SMEM_W } else { GEMV_CFG_CUDA_CORE_MMA }, 1);
-        }
+    let half_ctas_per_sm = 2 * n.div_ceil(GEMV_MMA_ROWS_PER_CTA);
+    if half_ctas_per_sm >= GEMV_NARROW_MIN_HALF_CTAS_PER_SM * sm {
+        let config = if scale_only { GEMV_CFG_CUDA_CORE_MMA_NARROW } else { GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED };
+        return (config, 1);
     }
-    if scale_only && (m <= 2 || (m <= 4 && n <= GEMV_MMA_MAX_N_AT_M4)) {
+    if half_ctas_per_sm > GEMV_SMEM_W_MAX_HALF_CTAS_PER_SM * sm {
         return (GEMV_CFG_CUDA_CORE_MMA, 1);
     }
-    if !scale_only && m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2 {
-        return (GEMV_CFG_CUDA_CORE_MMA, 1);
-    }
-    if m <= 2 {
+    if !scale_only && m <= 2 && n < GEMV_MMA_MIN_N_ZEROS_AT_M2 {
         return (GEMV_CFG_CUDA_CORE, cuda_core_split(n, k, sm));
     }
-    let mt = if m <= 8 { 8 } else { 16 };
-    let ctas = n.div_ceil(GEMV_TC_ROWS_PER_CTA) * m.div_ceil(mt);
-    if ctas >= sm {
-        return (GEMV_CFG_TC_CLUSTER, 1);
-    }
-    let max_by_k = (k.div_ceil(128) / 4).max(1);
-    let split = (3 * sm / ctas).clamp(1, (GEMV_MAX_CLUSTER as usize).min(max_by_k));
-    (GEMV_CFG_TC_CLUSTER, split as i32)
+    (if m <= GEMV_SMEM_W_MAX_M { GEMV_CFG_CUDA_CORE_MMA_SMEM_W } else { GEMV_CFG_CUDA_CORE_MMA }, 1)
 }
 
 /// The CUDA-core kernel's split: 1 when N/16 CTAs fill the SMs, else about two CTAs per SM,
@@ -269,6 +233,19 @@ fn cuda_core_split(n: usize, k: usize, sm: usize) -> i32 {
     let ctas = n.div_ceil(GEMV_CC_ROWS_PER_CTA);
     let split = if ctas >= sm { 1 } else { (2 * sm / ctas).clamp(1, (k / 1024).max(1)) };
     split as i32
+}
+
+/// The tensor-core GEMV's split (configurations 1-3, forced with split 0; the heuristic's rule
+/// for them until session 21): when ceil(N/128)·ceil(M/MT) CTAs leave SMs idle, about three CTAs
+/// per SM (its occupancy), keeping >= 4 k-steps (512 k) per split, at most GEMV_MAX_CLUSTER.
+fn tc_gemv_split(m: usize, n: usize, k: usize, sm: usize) -> i32 {
+    let mt = if m <= 8 { 8 } else { 16 };
+    let ctas = n.div_ceil(GEMV_TC_ROWS_PER_CTA) * m.div_ceil(mt);
+    if ctas >= sm {
+        return 1;
+    }
+    let max_by_k = (k.div_ceil(128) / 4).max(1);
+    (3 * sm / ctas).clamp(1, (GEMV_MAX_CLUSTER as usize).min(max_by_k)) as i32
 }
 
 /// `W4A16_GEMV_CONFIG=<config>[:<split>]` replaces the GEMV heuristic's choice (M <= GEMV_MAX_M),
@@ -402,7 +379,7 @@ impl Choice {
             let (config, split_k) = Self::tensor_core_rule(w, m);
             return Choice { path: Path::TensorCore, config, split_k, reason: Reason::Heuristic };
         }
-        let (config, split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros, w.group_size);
+        let (config, split_k) = gemv_config(m, w.n, w.k, sm_count, !w.has_zeros);
         Choice { path: Path::Gemv, config, split_k, reason: Reason::Heuristic }
     }
 
@@ -422,7 +399,7 @@ impl Choice {
                 match config {
                     GEMV_CFG_CUDA_CORE => cuda_core_split(w.n, w.k, sm_count.max(1)),
                     c if gemv_config_is_mma_grid(c) => 1,
-                    _ => gemv_config(m, w.n, w.k, sm_count, !w.has_zeros, w.group_size).1,
+                    _ => tc_gemv_split(m, w.n, w.k, sm_count.max(1)),
                 }
             };
             if config == GEMV_CFG_TC_CLUSTER {
@@ -718,60 +695,53 @@ mod tests {
         for &(n, k) in &[(64, 64), (4096, 4096), (6144, 4096), (8192, 8192), (28672, 4096), (4096, 14336), (1024, 57344)] {
             for m in 1..=GEMV_MAX_M {
                 for sm in [1, 78, 132, 1000] {
-                    for (scale_only, group) in [(false, 32), (false, 128), (true, 32), (true, k)] {
-                        let (cfg, split) = gemv_config(m, n, k, sm, scale_only, group);
+                    for scale_only in [false, true] {
+                        let (cfg, split) = gemv_config(m, n, k, sm, scale_only);
                         assert!(GEMV_CONFIGS.contains(&cfg));
                         assert!(split >= 1);
-                        if cfg == GEMV_CFG_TC_CLUSTER {
-                            assert!(split <= GEMV_MAX_CLUSTER, "{n}x{k} M={m}: split {split}");
-                        }
-                        // With zeros and group 32 the heuristic picks the mma grid at M = 2
-                        // from N = 2048 only; groups >= 64 always run the mma grid except
-                        // zeros at M <= 2 below N = 2048 (configuration 0 splits K).
-                        let zeros_mma = (m == 2 && n >= GEMV_MMA_MIN_N_ZEROS_AT_M2) || group >= 64;
-                        assert!(scale_only || zeros_mma || !gemv_config_is_mma_grid(cfg));
-                        if group >= 64 && (scale_only || m > 2 || n >= GEMV_MMA_MIN_N_ZEROS_AT_M2) {
+                        // The mma grid everywhere but zeros at M <= 2 below N = 2048, where
+                        // configuration 0 may split K (unless N/32 CTAs fill the SMs anyway).
+                        if scale_only || m > 2 || n >= GEMV_MMA_MIN_N_ZEROS_AT_M2 {
                             assert!(gemv_config_is_mma_grid(cfg), "{n}x{k} M={m} sm={sm}: {cfg}");
+                        } else {
+                            assert!(cfg == GEMV_CFG_CUDA_CORE || gemv_config_is_mma_grid(cfg));
                         }
+                        assert!(split == 1 || cfg == GEMV_CFG_CUDA_CORE);
                     }
                 }
             }
         }
-        let g = 128;
         let (narrow, capped, mma, smem_w) = (
             GEMV_CFG_CUDA_CORE_MMA_NARROW,
             GEMV_CFG_CUDA_CORE_MMA_NARROW_CAPPED,
             GEMV_CFG_CUDA_CORE_MMA,
             GEMV_CFG_CUDA_CORE_MMA_SMEM_W,
         );
-        // Groups >= 64 by CTAs of the mma grid per SM (132 SMs): >= 2.5 (N >= 10560) the 3-warp
-        // CTAs, above 1.5 (N > 6336) configuration 4, below configuration 7 at M <= 8.
+        // By CTAs of the mma grid per SM (132 SMs): >= 2.5 (N >= 10560) the 3-warp CTAs, above
+        // 1.5 (N > 6336) configuration 4, below configuration 7 at M <= 8.
         for m in [1, 3, 8, 16] {
-            assert_eq!(gemv_config(m, 28672, 8192, 132, true, g), (narrow, 1));
-            assert_eq!(gemv_config(m, 14336, 4096, 132, false, 64), (capped, 1));
-            assert_eq!(gemv_config(m, 10560, 4096, 132, true, g), (narrow, 1));
-            assert_eq!(gemv_config(m, 10528, 4096, 132, false, g), (mma, 1));
-            assert_eq!(gemv_config(m, 8192, 8192, 132, false, g), (mma, 1));
-            assert_eq!(gemv_config(m, 6400, 4096, 132, true, 4096), (mma, 1));
+            assert_eq!(gemv_config(m, 28672, 8192, 132, true), (narrow, 1));
+            assert_eq!(gemv_config(m, 14336, 4096, 132, false), (capped, 1));
+            assert_eq!(gemv_config(m, 10560, 4096, 132, true), (narrow, 1));
+            assert_eq!(gemv_config(m, 10528, 4096, 132, false), (mma, 1));
+            assert_eq!(gemv_config(m, 8192, 8192, 132, false), (mma, 1));
+            assert_eq!(gemv_config(m, 6400, 4096, 132, true), (mma, 1));
             let small = if m <= 8 { smem_w } else { mma };
-            assert_eq!(gemv_config(m, 6336, 4096, 132, true, g), (small, 1));
-            assert_eq!(gemv_config(m, 4096, 14336, 132, false, g), (small, 1));
+            assert_eq!(gemv_config(m, 6336, 4096, 132, true), (small, 1));
+            assert_eq!(gemv_config(m, 4096, 14336, 132, false), (small, 1));
+            // Fewer SMs: the same N is more CTAs per SM (H100 PCIe, 114 SMs: 9120 = 2.5 per SM).
+            assert_eq!(gemv_config(m, 9120, 4096, 114, true), (narrow, 1));
         }
         // Zeros at M <= 2 below N = 2048: configuration 0 splits K.
-        assert_eq!(gemv_config(1, 1024, 4096, 132, false, g), (GEMV_CFG_CUDA_CORE, 4));
-        assert_eq!(gemv_config(2, 1024, 4096, 132, false, g).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(3, 1024, 4096, 132, false, g), (smem_w, 1));
-        assert_eq!(gemv_config(1, 1024, 4096, 132, true, g), (smem_w, 1));
-        // Group 32: the rules of sessions 7-11.
-        let g = 32;
-        assert_eq!(gemv_config(1, 8192, 8192, 132, false, g).0, GEMV_CFG_CUDA_CORE);
-        assert_eq!(gemv_config(2, 8192, 8192, 132, false, g), (mma, 1));
-        assert_eq!(gemv_config(3, 8192, 8192, 132, false, g).0, GEMV_CFG_TC_CLUSTER);
-        assert_eq!(gemv_config(1, 28672, 8192, 132, true, g), (mma, 1));
-        assert_eq!(gemv_config(4, 8192, 8192, 132, true, g), (mma, 1));
-        assert_eq!(gemv_config(4, 28672, 8192, 132, true, g), (GEMV_CFG_TC_CLUSTER, 1));
-        assert_eq!(gemv_config(5, 4096, 4096, 132, true, g).0, GEMV_CFG_TC_CLUSTER);
-        assert_eq!(gemv_config(16, 4096, 4096, 132, true, g), (GEMV_CFG_TC_CLUSTER, 8));
+        assert_eq!(gemv_config(1, 1024, 4096, 132, false), (GEMV_CFG_CUDA_CORE, 4));
+        assert_eq!(gemv_config(2, 1024, 4096, 132, false).0, GEMV_CFG_CUDA_CORE);
+        assert_eq!(gemv_config(3, 1024, 4096, 132, false), (smem_w, 1));
+        assert_eq!(gemv_config(1, 1024, 4096, 132, true), (smem_w, 1));
+        assert_eq!(gemv_config(1, 2048, 4096, 132, false), (smem_w, 1));
+        // The tensor-core GEMV's split, for W4A16_GEMV_CONFIG=1|2|3:0.
+        assert_eq!(tc_gemv_split(16, 4096, 4096, 132), 8);
+        assert_eq!(tc_gemv_split(4, 28672, 8192, 132), 1);
+        assert_eq!(tc_gemv_split(8, 8192, 1024, 132), 2);
     }
 
     #[test]
