@@ -195,8 +195,8 @@ const GEMV_SMEM_W_MAX_M: usize = 8;
 /// - C >= 2.5: the 3-warp CTAs, configuration 5 (scale-only) or 6 (zeros: held to four CTAs per
 ///   SM, which won on most such shapes at M <= 8), at every M. The previous rule (configuration
 ///   4 at M <= 2, the 128-channel tensor-core GEMV above) was 1.05-1.99x slower at M >= 3 and
-///   up to 1.5x at M <= 2 with zeros; 57344x8192 is the exception (configuration 7 1.02-1.27x
-///   ahead at M <= 8, configuration 5 0.98x of 4 at M = 1-2).
+///   up to 1.5x at M <= 2 with zeros. 57344x8192 (C = 13.6) is the exception: configuration 7
+///   ran 1.03-1.08x ahead of 5/6 at M <= 8, and configuration 5 0.98x of 4 at M = 1-2.
 /// - 1.5 < C < 2.5 (8192- and 10240-wide): configuration 4 at every M (10240x8192: 1.06-1.31x
 ///   over the previous picks at M = 1 with zeros and M >= 3).
 /// - C <= 1.5: configuration 7 at M <= GEMV_SMEM_W_MAX_M (1.01-1.21x over configuration 4,
