@@ -1121,7 +1121,8 @@ cudaError_t launch_one(const Params& q, dim3 grid, int threads, size_t min_smem,
 // launch) group 64 lost 13-18% (bench/NOTES.md, session 21). With PDL the second launch's CTAs
 // take the slots the first frees, prefetch their first weights and wait for it to finish (they
 // read nothing it writes, but the next kernel waits only for the last launch).
-// `plan` gets {row blocks, warps} per launch, in order.
+// `plan` holds {row blocks, warps} per launch, in order: left as the caller set it (one launch)
+// unless the last wave splits.
 struct LaunchPart {
   int64_t blocks;
   int warps;
@@ -1129,8 +1130,6 @@ struct LaunchPart {
 template <auto Kernel, int MT, bool kZeros>
 cudaError_t balance_last_wave(const Params& q, int64_t n_blocks, int warps, size_t min_smem,
                               int sms, int warps_one_per_sm, LaunchPart (&plan)[2]) {
-  plan[0] = {n_blocks, warps};
-  plan[1] = {0, 0};
   const bool sc_ring = q.group_shift < 7;
   const int capped = min_smem > 0 ? 1 : 0;
   auto occupancy = [&](int w, int* ctas) {
@@ -1178,22 +1177,18 @@ cudaError_t launch_mt(const Params& p, int split_k, bool pdl, bool tc, Ctas ctas
   const bool narrow = tc && (ctas == Ctas::kNarrow || ctas == Ctas::kNarrowCapped);
   const bool mt16_fewer =
       tc && MT == kMaxTcMT && (smemw || (p.tiles_per_split + 1) / 2 <= kFewSteps);
-  const int warps = narrow              ? kNarrowWarps
-                    : wide && mt16_fewer ? kWideMt16Warps
-                    : wide              ? max_warps_for(MT, tc)
-                                        : warps_for(MT, tc);
+  // Warps of a CTA alone on its SM (a grid of at most one CTA per SM).
+  const int wide_warps = mt16_fewer ? kWideMt16Warps : max_warps_for(MT, tc);
+  const int warps = narrow ? kNarrowWarps : wide ? wide_warps : warps_for(MT, tc);
   const size_t min_smem = narrow && ctas == Ctas::kNarrowCapped ? kNarrowCapSmem
                           : smemw && !wide                      ? kTwoPerSmSmem
                                                                 : 0;
   constexpr auto kMma = gemv_kernel<T, MT, kZeros, kBias, true>;
   LaunchPart plan[2] = {{n_blocks, warps}, {0, 0}};
   if (tc && !smemw && split_k == 1 && m_blocks == 1 && !wide) {
-    // A second launch of one CTA per SM takes the wide shape (of its step count at MT = 16).
-    const int one_per_sm = MT == kMaxTcMT && (p.tiles_per_split + 1) / 2 <= kFewSteps
-                               ? kWideMt16Warps
-                               : max_warps_for(MT, tc);
+    // A second launch of one CTA per SM takes the wide shape.
     const cudaError_t err = balance_last_wave<kMma, MT, kZeros>(p, n_blocks, warps, min_smem, sms,
-                                                                one_per_sm, plan);
+                                                                wide_warps, plan);
     if (err != cudaSuccess) return err;
   }
   // gridDim.y is capped at 65535: N beyond 65535 * kRowsPerCta channels takes several launches.
